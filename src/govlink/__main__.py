@@ -1,0 +1,3 @@
+from govlink.cli.main import main
+
+main()

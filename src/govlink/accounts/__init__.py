@@ -1,0 +1,1 @@
+"""Departments, users, roles, sign-in sessions and API tokens."""

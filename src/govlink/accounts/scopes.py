@@ -1,0 +1,11 @@
+"""What an API token may be used for; every API route names the scope it needs."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Scope(StrEnum):
+    ACCOUNTS_READ = "accounts:read"
+    ACCOUNTS_WRITE = "accounts:write"
+    JOBS_READ = "jobs:read"

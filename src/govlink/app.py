@@ -1,0 +1,169 @@
+"""The application factory: the one module that knows every domain's routes and job handlers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import govlink
+from govlink.accounts import pages as accounts_pages
+from govlink.accounts import routes as accounts_routes
+from govlink.accounts import service as accounts
+from govlink.db.engine import make_engine, make_sessionmaker
+from govlink.jobs import routes as jobs_routes
+from govlink.jobs.worker import Handler, JobContext, Worker
+from govlink.kit.errors import GovLinkError, NotSignedIn
+from govlink.portal import pages as portal_pages
+from govlink.portal import routes as portal_routes
+from govlink.settings import Settings
+from govlink.web.deps import CSRF_COOKIE, authorize
+from govlink.web.templating import Templates
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).parent / "portal" / "static"
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+    "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+}
+
+
+def _purge_sessions(context: JobContext) -> dict[str, Any]:
+    with context.sessions() as session, session.begin():
+        return {"purged": accounts.purge_expired_sessions(session)}
+
+
+def job_handlers() -> dict[str, Handler]:
+    """Every kind of background job and the function that runs it."""
+    return {"accounts.purge_sessions": _purge_sessions}
+
+
+JOB_SCHEDULE = {"accounts.purge_sessions": dt.timedelta(hours=1)}
+
+
+def make_worker(settings: Settings, engine: Engine) -> Worker:
+    return Worker(settings, make_sessionmaker(engine), job_handlers(), JOB_SCHEDULE)
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    sessions: sessionmaker[Session] | None = None,
+    start_worker: bool = False,
+) -> FastAPI:
+    """Build the web app for ``settings``; ``start_worker`` also runs a job worker in a thread.
+
+    ``sessions`` replaces the session factory (tests bind it to a connection they roll back).
+    """
+    engine = engine or make_engine(settings)
+    sessions = sessions or make_sessionmaker(engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = Worker(settings, sessions, job_handlers(), JOB_SCHEDULE) if start_worker else None
+        if worker is not None:
+            worker.start_thread()
+        yield
+        if worker is not None:
+            worker.stop()
+
+    app = FastAPI(
+        title="GovLink",
+        version=govlink.__version__,
+        description="信息资源整合与共享平台 — the JSON API of GovLink. "
+        "Authenticate with `Authorization: Bearer <token>` (tokens are issued on the account page).",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        dependencies=[Depends(authorize)],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = sessions
+    app.state.templates = Templates(settings.default_locale)
+    app.state.signing_secret = settings.signing_secret()
+
+    for router in (
+        portal_routes.router,
+        portal_pages.router,
+        accounts_routes.router,
+        accounts_pages.router,
+        jobs_routes.router,
+        jobs_routes.pages,
+    ):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _install_error_handlers(app)
+    _install_middleware(app, settings)
+    return app
+
+
+def _error_response(request: Request, status: int, code: str, message: str, field: str | None = None) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"error": {"code": code, "message": message, "field": field}}, status_code=status)
+    templates: Templates = request.app.state.templates
+    context = {"status": status, "code": code, "message": templates.gettext(request, message), "field": field}
+    return templates.render(request, "error.html", context, status_code=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(GovLinkError)
+    async def domain_error(request: Request, exc: GovLinkError) -> Response:
+        if isinstance(exc, NotSignedIn) and not _wants_json(request):
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={target}", status_code=303)
+        return _error_response(request, exc.status, exc.code, exc.message, exc.field)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        field = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or None
+        return _error_response(request, 422, "invalid", str(first.get("msg")), field)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        message = "page not found" if exc.status_code == 404 else str(exc.detail)
+        return _error_response(request, exc.status_code, code, message)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _error_response(request, 500, "internal", "something went wrong on our side; it has been logged")
+
+
+def _install_middleware(app: FastAPI, settings: Settings) -> None:
+    @app.middleware("http")
+    async def headers_and_csrf_cookie(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        token = getattr(request.state, "csrf_token", None)
+        if token and request.cookies.get(CSRF_COOKIE) != token:
+            response.set_cookie(
+                CSRF_COOKIE, token, httponly=True, samesite="strict", secure=settings.secure_cookies
+            )
+        return response

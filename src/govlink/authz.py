@@ -1,0 +1,85 @@
+"""The authorization matrix: who may call every route of the app, in one declarative place.
+
+Each route is named (``name=`` on its decorator) and listed here with the roles that may call it
+and, for API routes, the token scope a machine client needs.  A route missing from this table is
+refused to everyone (fail closed), and ``tests/test_authz.py`` fails until it is added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from govlink.accounts.actor import Actor
+from govlink.accounts.roles import Role
+from govlink.accounts.scopes import Scope
+
+Audience = Literal["anyone", "signed_in"]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """Who may call a route: everyone, anyone signed in, or holders of one of the roles."""
+
+    allow: Audience | frozenset[Role]
+    scope: Scope | None = None  # the scope a token needs; None: tokens may not call it
+
+    def permits(self, actor: Actor) -> bool:
+        if actor.via == "token" and (self.scope is None or self.scope not in actor.scopes):
+            return False
+        if self.allow == "anyone":
+            return True
+        if not actor.is_authenticated:
+            return False
+        if self.allow == "signed_in":
+            return True
+        return bool(actor.roles & self.allow)
+
+
+ANYONE = Rule("anyone")
+SIGNED_IN = Rule("signed_in")
+ADMIN = frozenset({Role.ADMIN})
+STAFF = frozenset({Role.ADMIN, Role.STEWARD, Role.APPROVER, Role.ANALYST, Role.AUDITOR})
+OVERSIGHT = frozenset({Role.ADMIN, Role.AUDITOR})
+
+MATRIX: dict[str, Rule] = {
+    # portal: public pages and the health check
+    "portal.page.home": ANYONE,
+    "portal.page.departments": ANYONE,
+    "portal.page.set_language": ANYONE,
+    "portal.api.health": ANYONE,
+    "openapi": ANYONE,
+    "static": ANYONE,
+    # accounts: sign-in and one's own account
+    "accounts.page.login_form": ANYONE,
+    "accounts.page.login": ANYONE,
+    "accounts.page.logout": SIGNED_IN,
+    "accounts.page.account": SIGNED_IN,
+    "accounts.page.change_password": SIGNED_IN,
+    "accounts.page.create_token": Rule(STAFF),
+    "accounts.page.revoke_token": Rule(STAFF),
+    "accounts.api.me": Rule("signed_in", Scope.ACCOUNTS_READ),
+    "accounts.api.list_tokens": Rule(STAFF, Scope.ACCOUNTS_READ),
+    "accounts.api.create_token": Rule(STAFF),
+    "accounts.api.revoke_token": Rule(STAFF, Scope.ACCOUNTS_WRITE),
+    # accounts: administration
+    "accounts.api.list_departments": Rule("signed_in", Scope.ACCOUNTS_READ),
+    "accounts.api.get_department": Rule("signed_in", Scope.ACCOUNTS_READ),
+    "accounts.api.create_department": Rule(ADMIN, Scope.ACCOUNTS_WRITE),
+    "accounts.api.list_users": Rule(OVERSIGHT, Scope.ACCOUNTS_READ),
+    "accounts.api.get_user": Rule(OVERSIGHT, Scope.ACCOUNTS_READ),
+    "accounts.api.create_user": Rule(ADMIN, Scope.ACCOUNTS_WRITE),
+    "accounts.api.disable_user": Rule(ADMIN, Scope.ACCOUNTS_WRITE),
+    "accounts.page.users": Rule(OVERSIGHT),
+    "accounts.page.create_user": Rule(ADMIN),
+    "accounts.page.disable_user": Rule(ADMIN),
+    "accounts.page.create_department": Rule(ADMIN),
+    # jobs
+    "jobs.page.list": Rule(ADMIN),
+    "jobs.api.list": Rule(ADMIN, Scope.JOBS_READ),
+    "jobs.api.get": Rule(ADMIN, Scope.JOBS_READ),
+}
+
+
+def rule_for(route_name: str | None) -> Rule | None:
+    return MATRIX.get(route_name or "")

@@ -1,0 +1,95 @@
+"""What every command needs: settings, an engine and sessions, built once per invocation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from govlink.db.engine import make_engine, make_sessionmaker
+from govlink.db.migrate import current_revision, head_revision, upgrade
+from govlink.kit.errors import GovLinkError
+from govlink.settings import Settings
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@dataclass
+class Platform:
+    """Settings and database handles for one CLI invocation."""
+
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def settings(self) -> Settings:
+        return Settings(**self.overrides)
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return make_sessionmaker(self.engine)
+
+    def upgrade(self) -> None:
+        try:
+            upgrade(self.engine)
+        except OperationalError as exc:
+            fail(f"cannot reach the database at {self.engine.url.render_as_string()}: {exc.orig}")
+
+    def require_schema(self) -> None:
+        """Stop with advice when the database is missing or behind the code."""
+        try:
+            revision = current_revision(self.engine)
+        except OperationalError as exc:
+            fail(f"cannot reach the database at {self.engine.url.render_as_string()}: {exc.orig}")
+        if revision != head_revision():
+            fail(
+                "the database is not set up for this version of GovLink; "
+                "run `govlink init` (new platform) or `govlink db upgrade` (existing one)"
+            )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A committed session for one command; domain errors become a one-line message."""
+        self.require_schema()
+        with self.sessions() as session:
+            try:
+                with session.begin():
+                    yield session
+            except GovLinkError as exc:
+                where = f" ({exc.field})" if exc.field else ""
+                fail(f"{exc.message}{where}")
+
+
+def platform(ctx: typer.Context) -> Platform:
+    obj = ctx.find_root().obj
+    if not isinstance(obj, Platform):
+        obj = Platform()
+        ctx.find_root().obj = obj
+    return obj
+
+
+def set_data_dir(ctx: typer.Context, data_dir: Path | None) -> None:
+    """Let a command's own --data-dir override the global one."""
+    if data_dir is not None:
+        target = platform(ctx)
+        target.overrides["data_dir"] = data_dir
+        for name in ("settings", "engine", "sessions"):
+            target.__dict__.pop(name, None)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)

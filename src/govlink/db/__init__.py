@@ -1,0 +1,1 @@
+"""The system of record: engine, sessions, the declarative base and Alembic migrations."""

@@ -1,0 +1,52 @@
+"""Errors that services raise and that the web layer and CLI turn into readable answers.
+
+Each carries a stable machine code, a sentence for a person and, where it applies, the field
+that was wrong; the HTTP status follows from the class.
+"""
+
+from __future__ import annotations
+
+
+class GovLinkError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code is not None:
+            self.code = code
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"code": self.code, "message": self.message, "field": self.field}
+
+
+class InvalidInput(GovLinkError):
+    status = 422
+    code = "invalid"
+
+
+class NotFound(GovLinkError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(GovLinkError):
+    status = 409
+    code = "conflict"
+
+
+class NotSignedIn(GovLinkError):
+    status = 401
+    code = "not_signed_in"
+
+
+class Forbidden(GovLinkError):
+    status = 403
+    code = "forbidden"
+
+
+class AccountLocked(GovLinkError):
+    status = 423
+    code = "locked"

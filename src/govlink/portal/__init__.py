@@ -1,0 +1,1 @@
+"""The web portal's shell: the home page, the shared layout, static assets and translations."""

@@ -1,0 +1,101 @@
+"""Every setting GovLink reads, from ``GOVLINK_*`` variables and an optional ``govlink.toml``.
+
+Precedence, highest first: arguments given in code, environment variables, ``govlink.toml`` in
+the working directory (or the file named by ``GOVLINK_CONFIG``), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+Locale = Literal["zh_CN", "en"]
+
+
+class Settings(BaseSettings):
+    """GovLink's configuration; each field is documented in ``docs/configuration.md``."""
+
+    model_config = SettingsConfigDict(env_prefix="GOVLINK_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("govlink-data"),
+        description="Folder for the embedded database, stored files and the signing keys.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; empty means SQLite at DATA_DIR/govlink.db. "
+        "PostgreSQL: postgresql+psycopg://user@host:5432/dbname",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Key for signed cookies; generated once into DATA_DIR/secret.key when empty.",
+    )
+    session_hours: float = Field(default=8.0, gt=0, description="How long a sign-in lasts without activity.")
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Failed sign-ins in a row that lock an account."
+    )
+    lockout_minutes: int = Field(default=15, ge=1, description="How long a locked account stays locked.")
+    token_max_days: int = Field(default=365, ge=1, description="Longest lifetime an API token may have.")
+    default_locale: Locale = Field(default="zh_CN", description="Language of pages for a new visitor.")
+    host: str = Field(default="127.0.0.1", description="Address `govlink serve` listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `govlink serve` listens on.")
+    secure_cookies: bool = Field(
+        default=False, description="Mark cookies Secure (set true behind HTTPS)."
+    )
+    worker_poll_seconds: float = Field(default=1.0, gt=0, description="How often an idle worker looks for jobs.")
+    job_lease_seconds: int = Field(
+        default=300, ge=10, description="How long a worker owns a job before another may take it over."
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = Path(os.environ.get("GOVLINK_CONFIG", "govlink.toml"))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL in use: the configured one, or SQLite inside the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'govlink.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.sqlalchemy_url.startswith("sqlite")
+
+    def ensure_data_dir(self) -> Path:
+        """Create the data folder (private to the owner) and return it."""
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return self.data_dir
+
+    def signing_secret(self) -> str:
+        """The cookie-signing secret: configured, or made once and kept in the data folder."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.ensure_data_dir() / "secret.key"
+        if not path.exists():
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # another process made it first
+                pass
+            else:
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()

@@ -1,0 +1,105 @@
+"""Request dependencies: the database session, the actor, authorization and CSRF.
+
+``authorize`` runs for every route (it is an app-wide dependency): it finds the route's rule in
+:data:`govlink.authz.MATRIX` and refuses the request unless the rule permits the actor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Annotated, cast
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from govlink.accounts import service as accounts
+from govlink.accounts.actor import ANONYMOUS, Actor
+from govlink.authz import rule_for
+from govlink.kit.errors import Forbidden, NotSignedIn
+from govlink.kit.tokens import new_secret, same
+from govlink.settings import Settings
+from govlink.web.templating import Templates
+
+SESSION_COOKIE = "govlink_session"
+CSRF_COOKIE = "govlink_csrf"
+CSRF_HEADER = "x-csrf-token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def get_settings(request: Request) -> Settings:
+    return cast(Settings, request.app.state.settings)
+
+
+def get_templates(request: Request) -> Templates:
+    return cast(Templates, request.app.state.templates)
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    """One session per request, committed when the route returns without an error."""
+    factory = cast(sessionmaker[Session], request.app.state.sessions)
+    with factory() as session:
+        try:
+            yield session
+        except Exception:
+            session.rollback()
+            raise
+        else:
+            session.commit()
+
+
+DbSession = Annotated[Session, Depends(db_session)]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+AppTemplates = Annotated[Templates, Depends(get_templates)]
+
+
+def current_actor(request: Request, session: DbSession, settings: AppSettings) -> Actor:
+    """The caller: a bearer token wins over a session cookie; otherwise anonymous."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        actor = accounts.actor_from_token(session, header[7:].strip())
+        if actor is None:
+            raise NotSignedIn("the API token is unknown, expired or revoked", code="bad_token")
+        request.state.actor = actor
+        return actor
+    actor = ANONYMOUS
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        found = accounts.actor_from_session(
+            session, cookie, lifetime=dt.timedelta(hours=settings.session_hours)
+        )
+        if found is not None:
+            actor = found[0]
+    request.state.actor = actor
+    request.state.csrf_token = request.cookies.get(CSRF_COOKIE) or new_secret(24)
+    return actor
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+async def authorize(request: Request, actor: CurrentActor) -> None:
+    """Refuse the request unless the matrix lets this actor call this route; check CSRF."""
+    route = request.scope.get("route")
+    rule = rule_for(getattr(route, "name", None))
+    if rule is None or not rule.permits(actor):
+        if not actor.is_authenticated and (rule is None or rule.allow != "anyone"):
+            raise NotSignedIn("sign in to continue")
+        raise Forbidden("your account may not do this")
+    if request.method in UNSAFE_METHODS and actor.via != "token":
+        await _check_csrf(request)
+
+
+async def _check_csrf(request: Request) -> None:
+    """Double-submit check: the form field or header must equal the CSRF cookie."""
+    cookie = request.cookies.get(CSRF_COOKIE)
+    presented = request.headers.get(CSRF_HEADER)
+    if presented is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get("csrf_token")
+        presented = value if isinstance(value, str) else None
+    if not cookie or not presented or not same(cookie, presented):
+        raise Forbidden("the form has expired or did not come from this site; reload and try again",
+                        code="csrf")
