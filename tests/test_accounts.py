@@ -78,7 +78,7 @@ def test_wrong_password_locks_account_after_repeated_failures(
     csrf = client.cookies.get("govlink_csrf")
     for _ in range(3):  # login_max_failures is 3 in the test settings
         r = client.post("/login", data={"username": name, "password": "wrong-password", "csrf_token": csrf})
-        assert r.status_code == 403
+        assert r.status_code == 401
     locked = client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": csrf})
     assert locked.status_code == 423
     assert "登录" in locked.text or "Sign in" in locked.text
@@ -161,7 +161,7 @@ def test_disabling_user_ends_sessions_and_tokens(client: TestClient, make_user: 
     fresh.get("/login")
     again = fresh.post("/login", data={"username": analyst, "password": PASSWORD,
                                        "csrf_token": fresh.cookies.get("govlink_csrf")})
-    assert again.status_code == 403
+    assert again.status_code == 401
 
 
 def test_pages_escape_html_in_names(client: TestClient, make_user: Callable[..., str]) -> None:

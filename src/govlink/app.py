@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute
 
 import govlink
 from govlink.accounts import pages as accounts_pages
@@ -58,6 +59,18 @@ JOB_SCHEDULE = {"accounts.purge_sessions": dt.timedelta(hours=1)}
 
 def make_worker(settings: Settings, engine: Engine) -> Worker:
     return Worker(settings, make_sessionmaker(engine), job_handlers(), JOB_SCHEDULE)
+
+
+def all_routes(app: FastAPI) -> Iterator[BaseRoute]:
+    """Every route of the app, looking inside included routers (FastAPI nests them lazily)."""
+    pending = list(app.routes)
+    while pending:
+        route = pending.pop(0)
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            pending[:0] = list(inner.routes)
+        else:
+            yield route
 
 
 def _wants_json(request: Request) -> bool:

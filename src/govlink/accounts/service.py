@@ -32,7 +32,7 @@ from govlink.accounts.schemas import (
     UserOut,
 )
 from govlink.db.base import utcnow
-from govlink.kit.errors import AccountLocked, Conflict, Forbidden, InvalidInput, NotFound
+from govlink.kit.errors import AccountLocked, BadCredentials, Conflict, Forbidden, InvalidInput, NotFound
 from govlink.kit.tokens import new_secret, same, sha256_hex
 
 TOKEN_PREFIX = "glk"  # noqa: S105 - a public marker, not a secret
@@ -165,7 +165,7 @@ def authenticate(
 ) -> User:
     """Check a password, counting failures; the account locks after ``max_failures`` in a row.
 
-    Raises :class:`Forbidden` for a wrong name or password (the same message for both) and
+    Raises :class:`BadCredentials` for a wrong name or password (the same message for both) and
     :class:`AccountLocked` while the account is locked.
     """
     user = session.scalar(select(User).where(User.username == username))
@@ -180,7 +180,7 @@ def authenticate(
             if user.failed_logins >= max_failures:
                 user.locked_until = now + lockout
                 user.failed_logins = 0
-        raise Forbidden("wrong username or password", field="password", code="bad_credentials")
+        raise BadCredentials("wrong username or password", field="password")
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now

@@ -42,6 +42,11 @@ class NotSignedIn(GovLinkError):
     code = "not_signed_in"
 
 
+class BadCredentials(GovLinkError):
+    status = 401
+    code = "bad_credentials"
+
+
 class Forbidden(GovLinkError):
     status = 403
     code = "forbidden"
