@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from govlink.db.base import utcnow
 from govlink.jobs import service
-from govlink.jobs.models import Job
 from govlink.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,6 +40,14 @@ class JobContext:
     def progress(self, fraction: float, message: str = "") -> None:
         if not self._report(fraction, message):
             raise JobCancelled(f"job {self.job_id} is no longer leased to this worker")
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
 
 
 Handler = Callable[[JobContext], dict[str, Any]]
@@ -82,15 +89,16 @@ class Worker:
             job = service.claim_next(session, self.name, self.lease, list(self.handlers))
             if job is None:
                 return False
-            self._run(job)
+            claimed = ClaimedJob(job.id, job.kind, dict(job.payload), job.attempts)
+        self._run(claimed)  # outside the claiming session: the handler opens its own
         return True
 
-    def _run(self, job: Job) -> None:
+    def _run(self, job: ClaimedJob) -> None:
         def report(fraction: float, message: str) -> bool:
             with self.sessions() as s, s.begin():
                 return service.report_progress(s, job.id, self.name, fraction, message, self.lease)
 
-        context = JobContext(job.id, dict(job.payload), self.sessions, self.settings, report)
+        context = JobContext(job.id, job.payload, self.sessions, self.settings, report)
         try:
             result = self.handlers[job.kind](context)
         except JobCancelled:

@@ -1,0 +1,24 @@
+"""Words shown in pages that come from code rather than templates, marked for Babel's extractor.
+
+Templates translate them with ``_(value)``; listing them here is what puts them in the catalogue.
+"""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
+    return message
+
+
+ROLE_NAMES = (N_("admin"), N_("steward"), N_("approver"), N_("analyst"), N_("auditor"), N_("public"))
+JOB_STATES = (N_("queued"), N_("running"), N_("done"), N_("failed"))
+ERROR_MESSAGES = (
+    N_("sign in to continue"),
+    N_("your account may not do this"),
+    N_("page not found"),
+    N_("wrong username or password"),
+    N_("too many failed sign-ins; try again later"),
+    N_("the form has expired or did not come from this site; reload and try again"),
+    N_("something went wrong on our side; it has been logged"),
+    N_("the two new passwords differ"),
+)
