@@ -76,7 +76,6 @@ def settings(tmp_path_factory: pytest.TempPathFactory, databases: FreshDatabases
     return Settings(
         data_dir=data_dir,
         database_url=databases.new_url(),
-        secret_key="test-secret",
         login_max_failures=3,
     )
 

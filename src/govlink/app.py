@@ -115,7 +115,6 @@ def create_app(
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.templates = Templates(settings.default_locale)
-    app.state.signing_secret = settings.signing_secret()
 
     for router in (
         portal_routes.router,

@@ -7,7 +7,6 @@ the working directory (or the file named by ``GOVLINK_CONFIG``), then the defaul
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 from typing import Literal
 
@@ -35,10 +34,6 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL; empty means SQLite at DATA_DIR/govlink.db. "
         "PostgreSQL: postgresql+psycopg://user@host:5432/dbname",
-    )
-    secret_key: str | None = Field(
-        default=None,
-        description="Key for signed cookies; generated once into DATA_DIR/secret.key when empty.",
     )
     session_hours: float = Field(default=8.0, gt=0, description="How long a sign-in lasts without activity.")
     login_max_failures: int = Field(
@@ -84,18 +79,3 @@ class Settings(BaseSettings):
         """Create the data folder (private to the owner) and return it."""
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         return self.data_dir
-
-    def signing_secret(self) -> str:
-        """The cookie-signing secret: configured, or made once and kept in the data folder."""
-        if self.secret_key:
-            return self.secret_key
-        path = self.ensure_data_dir() / "secret.key"
-        if not path.exists():
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:  # another process made it first
-                pass
-            else:
-                with os.fdopen(fd, "w") as handle:
-                    handle.write(secrets.token_urlsafe(48))
-        return path.read_text().strip()

@@ -20,8 +20,8 @@ from govlink.db.migrate import current_revision, head_revision, upgrade
 from govlink.kit.errors import GovLinkError
 from govlink.settings import Settings
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 @dataclass
@@ -48,13 +48,16 @@ class Platform:
         except OperationalError as exc:
             fail(f"cannot reach the database at {self.engine.url.render_as_string()}: {exc.orig}")
 
-    def require_schema(self) -> None:
-        """Stop with advice when the database is missing or behind the code."""
+    def revision(self) -> str | None:
+        """The database's schema revision; stops with one line when the database does not answer."""
         try:
-            revision = current_revision(self.engine)
+            return current_revision(self.engine)
         except OperationalError as exc:
             fail(f"cannot reach the database at {self.engine.url.render_as_string()}: {exc.orig}")
-        if revision != head_revision():
+
+    def require_schema(self) -> None:
+        """Stop with advice when the database is missing or behind the code."""
+        if self.revision() != head_revision():
             fail(
                 "the database is not set up for this version of GovLink; "
                 "run `govlink init` (new platform) or `govlink db upgrade` (existing one)"

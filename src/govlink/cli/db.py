@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from govlink.cli.context import console, platform
-from govlink.db.migrate import current_revision, head_revision
+from govlink.db.migrate import head_revision
 
 app = typer.Typer(help="Create or upgrade the database schema.", no_args_is_help=True)
 
@@ -14,9 +14,9 @@ app = typer.Typer(help="Create or upgrade the database schema.", no_args_is_help
 def upgrade(ctx: typer.Context) -> None:
     """Apply every pending migration (safe to run again; does nothing when up to date)."""
     target = platform(ctx)
-    before = current_revision(target.engine)
+    before = target.revision()
     target.upgrade()
-    after = current_revision(target.engine)
+    after = target.revision()
     state = "already up to date" if before == after else f"upgraded from {before or 'empty'}"
     console.print(f"database at revision {after} ({state})")
 
@@ -25,5 +25,5 @@ def upgrade(ctx: typer.Context) -> None:
 def status(ctx: typer.Context) -> None:
     """Show the database's revision and the one this version of GovLink needs."""
     target = platform(ctx)
-    console.print(f"database revision: {current_revision(target.engine) or 'empty'}")
+    console.print(f"database revision: {target.revision() or 'empty'}")
     console.print(f"required revision: {head_revision()}")

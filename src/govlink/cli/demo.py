@@ -12,8 +12,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from govlink.cli.context import Platform, console, fail, platform
-from govlink.demo.generator import generate_district
-from govlink.demo.service import build_demo
 from govlink.kit.errors import GovLinkError
 
 app = typer.Typer(
@@ -48,6 +46,8 @@ def demo(
     """Build the demo district and serve it."""
     if ctx.invoked_subcommand is not None:
         return
+    from govlink.demo.service import build_demo  # numpy and openpyxl load only when needed
+
     data_dir = data_dir or platform(ctx).settings.data_dir
     started = time.perf_counter()
     with _progress() as bar:
@@ -88,6 +88,8 @@ def generate(
     seed: Seed = 42,
 ) -> None:
     """Only write the district's department extracts and ground truth (no database)."""
+    from govlink.demo.generator import generate_district
+
     started = time.perf_counter()
     with _progress() as bar:
         task = bar.add_task("generating", total=1.0)

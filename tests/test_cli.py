@@ -1,0 +1,99 @@
+"""The `govlink` command: the forms scripts rely on, their errors, and their help (golden files)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from govlink.cli.main import app
+from tests.golden import assert_golden
+
+runner = CliRunner()
+COMMANDS = [
+    [], ["init"], ["serve"], ["worker"], ["db"], ["db", "upgrade"], ["db", "status"],
+    ["user"], ["user", "create"], ["user", "list"], ["user", "disable"],
+    ["department"], ["department", "create"], ["department", "list"],
+    ["token"], ["token", "create"], ["token", "list"], ["token", "revoke"],
+    ["demo"], ["demo", "generate"],
+]
+VALID_USCC = "11330106MB0000000D"
+
+
+def govlink(*args: str, url: str, data_dir: Path) -> tuple[int, str]:
+    result = runner.invoke(app, ["--data-dir", str(data_dir), "--database-url", url, *args])
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "govlink")
+def test_help_matches_golden_file(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "100", "NO_COLOR": "1"}, terminal_width=100)
+    assert result.exit_code == 0, result.output
+    name = "_".join(command) or "govlink"
+    assert_golden(f"cli/{name}.txt", result.output)
+
+
+def test_documented_commands_are_in_docs() -> None:
+    doc = (Path(__file__).parent.parent / "docs" / "cli.md").read_text(encoding="utf-8")
+    for command in COMMANDS:
+        if command:
+            assert f"govlink {' '.join(command)}" in doc, f"docs/cli.md does not describe govlink {' '.join(command)}"
+
+
+def test_init_then_administer(fresh_url: str, tmp_path: Path) -> None:
+    code, out = govlink("init", url=fresh_url, data_dir=tmp_path)
+    assert code == 0, out
+    password = re.search(r"Password \(shown once, write it down\): (\S+)", out)
+    assert password, out
+    code, out = govlink("init", url=fresh_url, data_dir=tmp_path)
+    assert code == 1 and "already has accounts" in out
+
+    assert govlink("department", "create", "ZFB", "区政府办", url=fresh_url, data_dir=tmp_path)[0] == 0
+    code, out = govlink("department", "create", "GA", "公安分局", "--uscc", VALID_USCC, "--parent", "ZFB",
+                        url=fresh_url, data_dir=tmp_path)
+    assert code == 0, out
+    code, out = govlink("department", "create", "BAD", "x", "--uscc", "11330106MB0000001X",
+                        url=fresh_url, data_dir=tmp_path)
+    assert code == 1 and "uscc" in out
+    code, out = govlink("department", "list", url=fresh_url, data_dir=tmp_path)
+    assert "GA" in out and VALID_USCC in out and "ZFB" in out
+
+    code, out = govlink("user", "create", "steward.ga", "--role", "steward", "--department", "GA",
+                        url=fresh_url, data_dir=tmp_path)
+    assert code == 0 and "password (shown once)" in out
+    code, out = govlink("user", "create", "lonely", "--role", "steward", url=fresh_url, data_dir=tmp_path)
+    assert code == 1 and "department" in out
+
+    code, out = govlink("token", "create", "--user", "steward.ga", "--scope", "accounts:read",
+                        url=fresh_url, data_dir=tmp_path)
+    assert code == 0 and "glk_" in out
+    token_id = re.search(r"token (\d+) for", out)
+    assert token_id
+    assert govlink("token", "revoke", token_id.group(1), url=fresh_url, data_dir=tmp_path)[0] == 0
+    code, out = govlink("token", "list", url=fresh_url, data_dir=tmp_path)
+    assert "revoked" in out
+
+    assert govlink("user", "disable", "steward.ga", url=fresh_url, data_dir=tmp_path)[0] == 0
+    code, out = govlink("user", "list", url=fresh_url, data_dir=tmp_path)
+    assert re.search(r"steward\.ga.*no", out)
+
+
+def test_commands_on_an_empty_database_give_advice(fresh_url: str, tmp_path: Path) -> None:
+    code, out = govlink("user", "list", url=fresh_url, data_dir=tmp_path)
+    assert code == 1 and "govlink init" in out
+
+
+def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    code, out = govlink("db", "upgrade", url=url, data_dir=tmp_path)
+    assert code == 1 and "cannot reach the database" in out and "Traceback" not in out
+
+
+def test_python_dash_m_works() -> None:
+    done = subprocess.run([sys.executable, "-m", "govlink", "--version"], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.startswith("govlink ")
