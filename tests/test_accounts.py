@@ -9,7 +9,7 @@ from tests.conftest import PASSWORD, csrf_headers, sign_in
 
 from govlink.accounts.roles import Role
 
-VALID_USCC = "11330106MB0000001L"
+VALID_USCC = "11330106MB0000000D"
 
 
 def test_admin_registers_department_with_checked_credit_code(
