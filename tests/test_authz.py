@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from starlette.routing import Mount, Route
+from tests.conftest import PASSWORD
 
 from govlink.accounts import service as accounts
 from govlink.accounts.actor import Actor
@@ -20,7 +21,6 @@ from govlink.accounts.roles import Role
 from govlink.accounts.schemas import DepartmentIn, UserIn
 from govlink.app import all_routes
 from govlink.authz import MATRIX
-from tests.conftest import PASSWORD
 
 CSRF = "csrf-for-tests"
 SAMPLE_PARAMS = {"code": "AZT", "username": "authz-target", "token_id": "1", "job_id": "1", "locale": "en"}

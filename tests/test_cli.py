@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.golden import assert_golden
 from typer.testing import CliRunner
 
 from govlink.cli.main import app
-from tests.golden import assert_golden
 
 runner = CliRunner()
 COMMANDS = [

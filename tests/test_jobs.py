@@ -92,8 +92,9 @@ def test_scheduled_maintenance_purges_expired_sessions(settings: Settings, sessi
 
 
 def test_jobs_api_shows_progress(client: TestClient, session: Session, make_user: Any) -> None:
-    from govlink.accounts.roles import Role
     from tests.conftest import sign_in
+
+    from govlink.accounts.roles import Role
 
     service.enqueue(session, "test.visible", {"file": "a.csv"})
     session.commit()

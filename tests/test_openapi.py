@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from fastapi.testclient import TestClient
-
 from tests.golden import assert_golden
 
 

@@ -60,6 +60,7 @@ def test_full_width_and_lower_case_are_normalised() -> None:
 @given(st.text(max_size=30))
 def test_parser_never_crashes_on_arbitrary_text(raw: str) -> None:
     try:
-        parse_credit_code(raw)
+        parsed = parse_credit_code(raw)
     except CreditCodeError:
-        pass
+        return
+    assert is_valid_credit_code(parsed.value)

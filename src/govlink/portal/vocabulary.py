@@ -6,7 +6,7 @@ Templates translate them with ``_(value)``; listing them here is what puts them 
 from __future__ import annotations
 
 
-def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
+def N_(message: str) -> str:
     return message
 
 
