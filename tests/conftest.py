@@ -8,6 +8,7 @@ is created beside it for this run and dropped at the end.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -158,10 +159,16 @@ def make_user(session: Session) -> Callable[..., str]:
     return make
 
 
+def form_csrf(html: str) -> str:
+    """The CSRF token a page put in its form, as a browser would submit it."""
+    found = re.search(r'name="csrf_token" value="([^"]*)"', html)
+    assert found and found.group(1), "the page's form carries no CSRF token"
+    return found.group(1)
+
+
 def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> None:
-    """Sign in through the login form, as a browser would (CSRF cookie first)."""
-    client.get("/login")
-    csrf = client.cookies.get("govlink_csrf")
+    """Sign in through the login form, as a browser would: the token comes from the page."""
+    csrf = form_csrf(client.get("/login").text)
     response = client.post(
         "/login", data={"username": username, "password": password, "csrf_token": csrf, "next": "/"},
         follow_redirects=False,

@@ -182,3 +182,18 @@ def test_admin_creates_user_through_page(client: TestClient, make_user: Callable
     )
     assert response.status_code == 422  # a steward needs a department
     assert "department_code" in response.text
+
+
+def test_token_created_and_revoked_through_account_page(client: TestClient, make_user: Callable[..., str]) -> None:
+    from tests.conftest import form_csrf
+
+    sign_in(client, make_user(Role.STEWARD))
+    page = client.get("/account").text
+    created = client.post("/account/tokens", data={"name": "统计系统", "scopes": ["accounts:read"],
+                                                    "expires_in_days": "30", "csrf_token": form_csrf(page)})
+    assert created.status_code == 200
+    assert "glk_" in created.text and "统计系统" in created.text
+    token_id = client.get("/api/tokens").json()[0]["id"]
+    revoked = client.post(f"/account/tokens/{token_id}/revoke", data={"csrf_token": form_csrf(created.text)})
+    assert revoked.status_code == 200
+    assert client.get("/api/tokens").json()[0]["revoked_at"] is not None

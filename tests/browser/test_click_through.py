@@ -1,0 +1,139 @@
+"""Tried as a new user would: the demo is served, every role signs in through the login page in a real
+browser (Debian's Chromium driven by Playwright), and every page reachable from the home page renders."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+import pytest
+
+from govlink.demo.service import DemoAccount, build_demo
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"),
+]
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[DemoAccount]]]:
+    data_dir = tmp_path_factory.mktemp("demo") / "govlink-data"
+    result = build_demo(data_dir, persons=300, seed=7)
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "govlink", "--data-dir", str(data_dir), "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if server.poll() is not None:
+                raise RuntimeError(server.stderr.read().decode() if server.stderr else "server exited")
+            time.sleep(0.1)
+        yield base, result.accounts
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield chromium
+        chromium.close()
+
+
+def _crawl(page: object, base: str) -> dict[str, int]:
+    """Visit every same-site page linked from the home page (and from those pages), once each."""
+    seen: dict[str, int] = {}
+    queue = ["/"]
+    while queue:
+        path = queue.pop(0)
+        if path in seen or len(seen) > 60:
+            continue
+        response = page.goto(urljoin(base, path))  # type: ignore[attr-defined]
+        seen[path] = response.status if response else 0
+        for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))"):  # type: ignore[attr-defined]
+            parts = urlsplit(urljoin(base + path, href))
+            if f"{parts.scheme}://{parts.netloc}" != base or parts.path.startswith(("/lang/", "/static/")):
+                continue
+            target = parts.path + (f"?{parts.query}" if parts.query else "")
+            if target not in seen:
+                queue.append(target)
+    return seen
+
+
+def test_every_role_signs_in_and_every_linked_page_renders(
+    demo: tuple[str, list[DemoAccount]], browser: object
+) -> None:
+    base, accounts = demo
+    roles_seen = set()
+    for account in accounts:
+        if set(account.roles) <= roles_seen:
+            continue
+        roles_seen.update(account.roles)
+        context = browser.new_context()  # type: ignore[attr-defined]
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
+        page.goto(base + "/")
+        page.click("text=登录")
+        page.fill("input[name=username]", account.username)
+        page.fill("input[name=password]", account.password)
+        page.click("form.form button[type=submit]")
+        page.wait_for_load_state()
+        assert page.url == base + "/", page.inner_text("main")
+        assert account.username in page.inner_text("header"), account.username
+
+        visited = _crawl(page, base)
+        broken = {p: s for p, s in visited.items() if s >= 400}
+        assert not broken, f"{account.username}: pages that failed: {broken}"
+        assert "/account" in visited
+        if "admin" in account.roles:
+            assert {"/admin/users", "/admin/jobs", "/departments"} <= visited.keys()
+        assert not errors, f"{account.username}: JavaScript errors: {errors}"
+
+        page.goto(base + "/")
+        page.click("text=English")
+        assert "Sign out" in page.inner_text("header")
+        page.click("text=Sign out")
+        assert "Sign in" in page.inner_text("header")
+        context.close()
+    assert roles_seen == {"admin", "steward", "approver", "analyst", "auditor", "public"}
+
+
+def test_wrong_password_shows_a_readable_error(demo: tuple[str, list[DemoAccount]], browser: object) -> None:
+    base, accounts = demo
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(base + "/login")
+    page.fill("input[name=username]", accounts[0].username)
+    page.fill("input[name=password]", "not-the-password")
+    page.click("form.form button[type=submit]")
+    assert "用户名或密码错误" in page.inner_text("main")
+    page.close()
