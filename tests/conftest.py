@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from govlink.accounts import service as accounts
+from govlink.accounts.actor import SYSTEM
 from govlink.accounts.roles import Role
 from govlink.accounts.schemas import DepartmentIn, UserIn
 from govlink.app import create_app
@@ -146,10 +147,10 @@ def make_user(session: Session) -> Callable[..., str]:
         if department is not None and not session.scalar(
             text("SELECT 1 FROM departments WHERE code = :c"), {"c": department}
         ):
-            accounts.create_department(session, DepartmentIn(code=department, name=f"测试部门 {department}"))
+            accounts.create_department(session, SYSTEM, DepartmentIn(code=department, name=f"测试部门 {department}"))
         name = username or f"{'-'.join(r.value for r in roles) or 'nobody'}-{uuid.uuid4().hex[:6]}"
         accounts.create_user(
-            session,
+            session, SYSTEM,
             UserIn(username=name, display_name=name, roles=list(roles), password=PASSWORD,
                    department_code=department),
         )

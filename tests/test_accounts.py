@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
-from tests.conftest import PASSWORD, csrf_headers, sign_in
 
 from govlink.accounts.roles import Role
+from tests.conftest import PASSWORD, csrf_headers, sign_in
 
 VALID_USCC = "11330106MB0000000D"
 

@@ -13,17 +13,19 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from starlette.routing import Mount, Route
-from tests.conftest import PASSWORD
 
 from govlink.accounts import service as accounts
-from govlink.accounts.actor import Actor
+from govlink.accounts.actor import SYSTEM, Actor
 from govlink.accounts.roles import Role
 from govlink.accounts.schemas import DepartmentIn, UserIn
 from govlink.app import all_routes
 from govlink.authz import MATRIX
+from tests.conftest import PASSWORD
 
 CSRF = "csrf-for-tests"
-SAMPLE_PARAMS = {"code": "AZT", "username": "authz-target", "token_id": "1", "job_id": "1", "locale": "en"}
+SAMPLE_PARAMS = {
+    "code": "AZT", "username": "authz-target", "token_id": "1", "job_id": "1", "locale": "en", "index": "0",
+}
 WHO = [None, *Role]  # None: an anonymous visitor
 
 
@@ -57,16 +59,16 @@ def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
 
 @pytest.fixture
 def principals(session: Session) -> dict[Role, str]:
-    accounts.create_department(session, DepartmentIn(code="AZT", name="授权测试部门"))
+    accounts.create_department(session, SYSTEM, DepartmentIn(code="AZT", name="授权测试部门"))
     users = {}
     for role in Role:
         name = f"authz-{role.value}"
         department = "AZT" if role in {Role.STEWARD, Role.APPROVER, Role.ANALYST, Role.ADMIN} else None
-        accounts.create_user(session, UserIn(username=name, display_name=name, roles=[role],
+        accounts.create_user(session, SYSTEM, UserIn(username=name, display_name=name, roles=[role],
                                              department_code=department, password=PASSWORD))
         users[role] = name
     for name in ("authz-target", "authz-login"):
-        accounts.create_user(session, UserIn(username=name, display_name=name, roles=[Role.PUBLIC],
+        accounts.create_user(session, SYSTEM, UserIn(username=name, display_name=name, roles=[Role.PUBLIC],
                                              password=PASSWORD))
     session.commit()
     return users

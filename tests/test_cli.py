@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.golden import assert_golden
 from typer.testing import CliRunner
 
 from govlink.cli.main import app
+from tests.golden import assert_golden
 
 runner = CliRunner()
 COMMANDS = [
@@ -20,6 +20,7 @@ COMMANDS = [
     ["department"], ["department", "create"], ["department", "list"],
     ["token"], ["token", "create"], ["token", "list"], ["token", "revoke"],
     ["demo"], ["demo", "generate"],
+    ["audit"], ["audit", "verify"], ["audit", "checkpoint"], ["audit", "public-key"], ["witness"],
 ]
 VALID_USCC = "11330106MB0000000D"
 

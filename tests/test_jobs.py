@@ -80,9 +80,9 @@ def test_expired_lease_is_taken_over(settings: Settings, sessions: sessionmaker[
 
 
 def test_scheduled_maintenance_purges_expired_sessions(settings: Settings, sessions: sessionmaker[Session]) -> None:
-    from govlink.app import JOB_SCHEDULE, job_handlers
+    from govlink.app import job_handlers, job_schedule
 
-    worker = Worker(settings, sessions, job_handlers(), JOB_SCHEDULE)
+    worker = Worker(settings, sessions, job_handlers(), job_schedule(settings))
     worker.enqueue_scheduled()
     worker.enqueue_scheduled()  # the same period: no second job
     with sessions() as s:
@@ -92,9 +92,8 @@ def test_scheduled_maintenance_purges_expired_sessions(settings: Settings, sessi
 
 
 def test_jobs_api_shows_progress(client: TestClient, session: Session, make_user: Any) -> None:
-    from tests.conftest import sign_in
-
     from govlink.accounts.roles import Role
+    from tests.conftest import sign_in
 
     service.enqueue(session, "test.visible", {"file": "a.csv"})
     session.commit()

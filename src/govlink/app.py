@@ -29,6 +29,10 @@ from govlink.kit.errors import GovLinkError, NotSignedIn
 from govlink.portal import pages as portal_pages
 from govlink.portal import routes as portal_routes
 from govlink.settings import Settings
+from govlink.transparency import pages as transparency_pages
+from govlink.transparency import routes as transparency_routes
+from govlink.transparency import service as transparency
+from govlink.transparency.checkpoint import Verifier
 from govlink.web.deps import CSRF_COOKIE, authorize
 from govlink.web.templating import Templates
 
@@ -49,16 +53,31 @@ def _purge_sessions(context: JobContext) -> dict[str, Any]:
         return {"purged": accounts.purge_expired_sessions(session)}
 
 
+def _publish_checkpoint(context: JobContext) -> dict[str, Any]:
+    key = transparency.load_or_create_key(context.settings.log_key_path, context.settings.log_origin)
+    with context.sessions() as session, session.begin():
+        checkpoint = transparency.publish_checkpoint(session, key, transparency.LogTree())
+        return {"checkpoint": checkpoint.id, "size": checkpoint.size}
+
+
 def job_handlers() -> dict[str, Handler]:
     """Every kind of background job and the function that runs it."""
-    return {"accounts.purge_sessions": _purge_sessions}
+    return {
+        "accounts.purge_sessions": _purge_sessions,
+        "transparency.publish_checkpoint": _publish_checkpoint,
+    }
 
 
-JOB_SCHEDULE = {"accounts.purge_sessions": dt.timedelta(hours=1)}
+def job_schedule(settings: Settings) -> dict[str, dt.timedelta]:
+    """Work the worker queues for itself, and how often."""
+    return {
+        "accounts.purge_sessions": dt.timedelta(hours=1),
+        "transparency.publish_checkpoint": dt.timedelta(minutes=settings.checkpoint_minutes),
+    }
 
 
 def make_worker(settings: Settings, engine: Engine) -> Worker:
-    return Worker(settings, make_sessionmaker(engine), job_handlers(), JOB_SCHEDULE)
+    return Worker(settings, make_sessionmaker(engine), job_handlers(), job_schedule(settings))
 
 
 def all_routes(app: FastAPI) -> Iterator[BaseRoute]:
@@ -93,7 +112,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        worker = Worker(settings, sessions, job_handlers(), JOB_SCHEDULE) if start_worker else None
+        worker = Worker(settings, sessions, job_handlers(), job_schedule(settings)) if start_worker else None
         if worker is not None:
             worker.start_thread()
         yield
@@ -115,6 +134,9 @@ def create_app(
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.templates = Templates(settings.default_locale)
+    app.state.log_tree = transparency.LogTree()
+    app.state.log_key = transparency.load_or_create_key(settings.log_key_path, settings.log_origin)
+    app.state.witness_keys = [Verifier.parse(v) for v in settings.witness_keys]
 
     for router in (
         portal_routes.router,
@@ -123,6 +145,8 @@ def create_app(
         accounts_pages.router,
         jobs_routes.router,
         jobs_routes.pages,
+        transparency_routes.router,
+        transparency_pages.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

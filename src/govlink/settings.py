@@ -52,6 +52,21 @@ class Settings(BaseSettings):
         default=300, ge=10, description="How long a worker owns a job before another may take it over."
     )
 
+    log_origin: str = Field(
+        default="govlink.example/district-log",
+        description="Name of the transparency log and of its signing key (put the district's domain here).",
+    )
+    log_key_file: Path | None = Field(
+        default=None, description="PEM file of the log's Ed25519 signing key; default DATA_DIR/keys/log.pem."
+    )
+    witness_keys: list[str] = Field(
+        default_factory=list,
+        description="Verifier keys (name+id+key) of witnesses whose cosignatures the log accepts.",
+    )
+    checkpoint_minutes: int = Field(
+        default=10, ge=1, description="How often the worker publishes a signed checkpoint of the log."
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -74,6 +89,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.sqlalchemy_url.startswith("sqlite")
+
+    @property
+    def log_key_path(self) -> Path:
+        return self.log_key_file or self.data_dir / "keys" / "log.pem"
 
     def ensure_data_dir(self) -> Path:
         """Create the data folder (private to the owner) and return it."""

@@ -123,7 +123,7 @@ async def change_password(
         new = str(data.get("new_password", ""))
         if new != data.get("confirm_password"):
             raise InvalidInput("the two new passwords differ", field="confirm_password")
-        service.set_password(session, actor.username, new)
+        service.set_password(session, actor, actor.username, new)
     except GovLinkError as exc:
         session.commit()
         context = _account_context(session, actor, password_error=exc)
@@ -177,7 +177,7 @@ def users(request: Request, session: DbSession, templates: AppTemplates) -> Resp
 
 
 @router.post("/admin/users", name="accounts.page.create_user", response_class=HTMLResponse)
-async def create_user(request: Request, session: DbSession, templates: AppTemplates) -> Response:
+async def create_user(request: Request, session: DbSession, actor: CurrentActor, templates: AppTemplates) -> Response:
     data = await form_dict(request)
     try:
         user_in = UserIn.model_validate(
@@ -189,7 +189,7 @@ async def create_user(request: Request, session: DbSession, templates: AppTempla
                 "password": data.get("password") or None,
             }
         )
-        created = service.create_user(session, user_in)
+        created = service.create_user(session, actor, user_in)
     except ValidationError as exc:
         error = first_error(exc)
         return templates.render(request, "accounts/users.html", _users_context(session, error=error, form=data),
@@ -202,13 +202,15 @@ async def create_user(request: Request, session: DbSession, templates: AppTempla
 
 
 @router.post("/admin/users/{username}/disable", name="accounts.page.disable_user")
-def disable_user(username: str, session: DbSession) -> Response:
-    service.disable_user(session, username)
+def disable_user(username: str, session: DbSession, actor: CurrentActor) -> Response:
+    service.disable_user(session, actor, username)
     return RedirectResponse("/admin/users", status_code=303)
 
 
 @router.post("/admin/departments", name="accounts.page.create_department", response_class=HTMLResponse)
-async def create_department(request: Request, session: DbSession, templates: AppTemplates) -> Response:
+async def create_department(
+    request: Request, session: DbSession, actor: CurrentActor, templates: AppTemplates
+) -> Response:
     data = await form_dict(request)
     try:
         department_in = DepartmentIn.model_validate(
@@ -219,7 +221,7 @@ async def create_department(request: Request, session: DbSession, templates: App
                 "parent_code": data.get("parent_code") or None,
             }
         )
-        service.create_department(session, department_in)
+        service.create_department(session, actor, department_in)
     except (ValidationError, GovLinkError) as exc:
         session.rollback()
         error = first_error(exc) if isinstance(exc, ValidationError) else exc

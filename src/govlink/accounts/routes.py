@@ -53,9 +53,9 @@ def get_department(code: str, session: DbSession) -> DepartmentOut:
     response_model=DepartmentOut,
     status_code=status.HTTP_201_CREATED,
 )
-def create_department(data: DepartmentIn, session: DbSession) -> DepartmentOut:
+def create_department(data: DepartmentIn, session: DbSession, actor: CurrentActor) -> DepartmentOut:
     """Register a department (admin); the credit code is checked against GB 32100."""
-    return service.department_out(service.create_department(session, data))
+    return service.department_out(service.create_department(session, actor, data))
 
 
 @router.get("/users", name="accounts.api.list_users", response_model=list[UserOut])
@@ -71,15 +71,15 @@ def get_user(username: str, session: DbSession) -> UserOut:
 @router.post(
     "/users", name="accounts.api.create_user", response_model=UserCreated, status_code=status.HTTP_201_CREATED
 )
-def create_user(data: UserIn, session: DbSession) -> UserCreated:
+def create_user(data: UserIn, session: DbSession, actor: CurrentActor) -> UserCreated:
     """Create an account (admin); a generated password is in the answer, once."""
-    return service.create_user(session, data)
+    return service.create_user(session, actor, data)
 
 
 @router.post("/users/{username}/disable", name="accounts.api.disable_user", response_model=UserOut)
-def disable_user(username: str, session: DbSession) -> UserOut:
+def disable_user(username: str, session: DbSession, actor: CurrentActor) -> UserOut:
     """Disable an account; its sessions end and its tokens are revoked at once."""
-    return service.user_out(service.disable_user(session, username))
+    return service.user_out(service.disable_user(session, actor, username))
 
 
 @router.get("/tokens", name="accounts.api.list_tokens", response_model=list[TokenOut])

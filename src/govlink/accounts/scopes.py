@@ -9,3 +9,6 @@ class Scope(StrEnum):
     ACCOUNTS_READ = "accounts:read"
     ACCOUNTS_WRITE = "accounts:write"
     JOBS_READ = "jobs:read"
+    TRANSPARENCY_READ = "transparency:read"
+    TRANSPARENCY_WRITE = "transparency:write"
+    TRANSPARENCY_WITNESS = "transparency:witness"

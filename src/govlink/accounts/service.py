@@ -20,7 +20,7 @@ from govlink.accounts.passwords import (
     needs_rehash,
     verify_password,
 )
-from govlink.accounts.roles import DEPARTMENT_ROLES, Role
+from govlink.accounts.roles import DEPARTMENT_ROLES, PRIVILEGED_ROLES, Role
 from govlink.accounts.schemas import (
     DepartmentIn,
     DepartmentOut,
@@ -34,6 +34,7 @@ from govlink.accounts.schemas import (
 from govlink.db.base import utcnow
 from govlink.kit.errors import AccountLocked, BadCredentials, Conflict, Forbidden, InvalidInput, NotFound
 from govlink.kit.tokens import new_secret, same, sha256_hex
+from govlink.transparency.service import LogEvent, record
 
 TOKEN_PREFIX = "glk"  # noqa: S105 - a public marker, not a secret
 
@@ -58,7 +59,7 @@ def department_out(department: Department) -> DepartmentOut:
     )
 
 
-def create_department(session: Session, data: DepartmentIn) -> Department:
+def create_department(session: Session, actor: Actor, data: DepartmentIn) -> Department:
     """Register a department; its code and credit code must be new, its parent must exist."""
     if session.scalar(select(Department.id).where(Department.code == data.code)) is not None:
         raise Conflict(f"department code {data.code!r} is taken", field="code")
@@ -68,6 +69,9 @@ def create_department(session: Session, data: DepartmentIn) -> Department:
     department = Department(code=data.code, name=data.name, uscc=data.uscc, parent=parent)
     session.add(department)
     session.flush()
+    record(session, LogEvent("accounts.department_created", actor.username, department=data.code,
+                             details={"code": data.code, "name": data.name, "uscc": data.uscc,
+                                      "parent": data.parent_code}))
     return department
 
 
@@ -97,7 +101,7 @@ def user_out(user: User) -> UserOut:
     )
 
 
-def create_user(session: Session, data: UserIn) -> UserCreated:
+def create_user(session: Session, actor: Actor, data: UserIn) -> UserCreated:
     """Create an account; a generated password is returned once and never stored in clear."""
     if session.scalar(select(User.id).where(User.username == data.username)) is not None:
         raise Conflict(f"username {data.username!r} is taken", field="username")
@@ -121,6 +125,8 @@ def create_user(session: Session, data: UserIn) -> UserCreated:
     )
     session.add(user)
     session.flush()
+    record(session, LogEvent("accounts.user_created", actor.username, department=data.department_code,
+                             details={"username": user.username, "roles": sorted(r.value for r in roles)}))
     return UserCreated(**user_out(user).model_dump(), password=password if generated else None)
 
 
@@ -128,7 +134,7 @@ def list_users(session: Session) -> Sequence[User]:
     return session.scalars(select(User).order_by(User.username)).all()
 
 
-def disable_user(session: Session, username: str) -> User:
+def disable_user(session: Session, actor: Actor, username: str) -> User:
     """Disable an account and end every session and token it holds, at once."""
     user = user_by_username(session, username)
     now = utcnow()
@@ -141,16 +147,20 @@ def disable_user(session: Session, username: str) -> User:
         .values(revoked_at=now)
     )
     session.flush()
+    record(session, LogEvent("accounts.user_disabled", actor.username,
+                             department=user.department.code if user.department else None,
+                             details={"username": user.username}))
     return user
 
 
-def set_password(session: Session, username: str, password: str) -> None:
+def set_password(session: Session, actor: Actor, username: str, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"a password has at least {MIN_PASSWORD_LENGTH} characters", field="password")
     user = user_by_username(session, username)
     user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
+    record(session, LogEvent("accounts.password_changed", actor.username, details={"username": username}))
 
 
 def count_users(session: Session) -> int:
@@ -180,12 +190,18 @@ def authenticate(
             if user.failed_logins >= max_failures:
                 user.locked_until = now + lockout
                 user.failed_logins = 0
+                record(session, LogEvent("auth.account_locked", user.username,
+                                         details={"until": user.locked_until.isoformat(timespec="seconds")}))
         raise BadCredentials("wrong username or password", field="password")
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    if user.role_names & PRIVILEGED_ROLES:
+        record(session, LogEvent("auth.sign_in", user.username,
+                                 department=user.department.code if user.department else None,
+                                 details={"roles": sorted(user.role_names)}))
     return user
 
 
@@ -283,6 +299,10 @@ def create_token(
     )
     session.add(token)
     session.flush()
+    record(session, LogEvent("accounts.token_created", actor.username,
+                             department=department.code if department else None,
+                             details={"token": token.id, "owner": owner.username, "scopes": token.scopes,
+                                      "expires_at": token.expires_at.isoformat(timespec="seconds")}))
     return TokenCreated(**token_out(token).model_dump(), token=f"{TOKEN_PREFIX}_{prefix}_{secret}")
 
 
@@ -299,6 +319,8 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
         raise NotFound(f"no token {token_id} of yours", field="token")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
+        record(session, LogEvent("accounts.token_revoked", actor.username,
+                                 details={"token": token.id, "owner": token.user.username}))
     return token
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from govlink.accounts.actor import Actor
+from govlink.accounts.roles import Role
 from govlink.db.engine import make_engine, make_sessionmaker
 from govlink.db.migrate import current_revision, head_revision, upgrade
 from govlink.kit.errors import GovLinkError
@@ -91,6 +94,12 @@ def set_data_dir(ctx: typer.Context, data_dir: Path | None) -> None:
         target.overrides["data_dir"] = data_dir
         for name in ("settings", "engine", "sessions"):
             target.__dict__.pop(name, None)
+
+
+def operator() -> Actor:
+    """Who a shell command acts as in the transparency log: the operating-system user."""
+    return Actor(user_id=None, username=f"cli:{getpass.getuser()}"[:64], roles=frozenset({Role.ADMIN}),
+                 via="system")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -11,8 +11,9 @@ from govlink import __version__
 from govlink.accounts import service as accounts
 from govlink.accounts.roles import Role
 from govlink.accounts.schemas import UserIn
-from govlink.cli import db, demo, departments, tokens, users
-from govlink.cli.context import Platform, console, fail, platform, set_data_dir
+from govlink.cli import audit, db, demo, departments, tokens, users
+from govlink.cli.context import Platform, console, fail, operator, platform, set_data_dir
+from govlink.cli.witness import witness
 
 app = typer.Typer(
     name="govlink",
@@ -28,6 +29,8 @@ app.add_typer(users.app, name="user")
 app.add_typer(departments.app, name="department")
 app.add_typer(tokens.app, name="token")
 app.add_typer(demo.app, name="demo")
+app.add_typer(audit.app, name="audit")
+app.command(name="witness")(witness)
 
 DataDir = Annotated[
     Path | None,
@@ -83,6 +86,7 @@ def init(
             fail("this platform already has accounts; use `govlink user create` to add more")
         created = accounts.create_user(
             session,
+            operator(),
             UserIn(username=admin_username, display_name="Administrator", roles=[Role.ADMIN],
                    password=admin_password),
         )

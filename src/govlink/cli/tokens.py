@@ -12,7 +12,7 @@ from govlink.accounts import service
 from govlink.accounts.actor import SYSTEM
 from govlink.accounts.schemas import TokenIn
 from govlink.accounts.scopes import Scope
-from govlink.cli.context import console, fail, platform
+from govlink.cli.context import console, fail, operator, platform
 
 app = typer.Typer(help="Issue, list and revoke API tokens.", no_args_is_help=True)
 
@@ -39,7 +39,7 @@ def create(
         fail(f"{'.'.join(map(str, error['loc']))}: {error['msg']}")
     target = platform(ctx)
     with target.transaction() as session:
-        created = service.create_token(session, SYSTEM, user, data, max_days=target.settings.token_max_days)
+        created = service.create_token(session, operator(), user, data, max_days=target.settings.token_max_days)
     console.print(f"token {created.id} for {created.username}, scopes {', '.join(created.scopes)}, "
                   f"expires {created.expires_at:%Y-%m-%d}")
     console.print(created.token, highlight=False, soft_wrap=True)
@@ -62,5 +62,5 @@ def list_tokens(ctx: typer.Context) -> None:
 def revoke(ctx: typer.Context, token_id: Annotated[int, typer.Argument(help="The token's id (see `list`).")]) -> None:
     """Revoke a token at once."""
     with platform(ctx).transaction() as session:
-        service.revoke_token(session, SYSTEM, token_id)
+        service.revoke_token(session, operator(), token_id)
     console.print(f"revoked token {token_id}")

@@ -11,7 +11,7 @@ from rich.table import Table
 from govlink.accounts import service
 from govlink.accounts.roles import Role
 from govlink.accounts.schemas import UserIn
-from govlink.cli.context import console, fail, platform
+from govlink.cli.context import console, fail, operator, platform
 
 app = typer.Typer(help="Create, list and disable user accounts.", no_args_is_help=True)
 
@@ -43,7 +43,7 @@ def create(
         error = exc.errors()[0]
         fail(f"{'.'.join(map(str, error['loc']))}: {error['msg']}")
     with platform(ctx).transaction() as session:
-        created = service.create_user(session, data)
+        created = service.create_user(session, operator(), data)
     console.print(f"created {created.username} ({', '.join(created.roles)})")
     if created.password:
         console.print(f"password (shown once): {created.password}")
@@ -66,5 +66,5 @@ def list_users(ctx: typer.Context) -> None:
 def disable(ctx: typer.Context, username: Annotated[str, typer.Argument(help="The account to disable.")]) -> None:
     """Disable an account: its sessions end and its API tokens are revoked at once."""
     with platform(ctx).transaction() as session:
-        service.disable_user(session, username)
+        service.disable_user(session, operator(), username)
     console.print(f"disabled {username}; its sessions and tokens no longer work")

@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from govlink.accounts import service as accounts
+from govlink.accounts.actor import SYSTEM
 from govlink.accounts.roles import Role
 from govlink.accounts.schemas import DepartmentIn, UserIn
 from govlink.db.engine import make_engine, make_sessionmaker
@@ -112,12 +113,14 @@ def build_demo(
         for spec in DEPARTMENTS:
             accounts.create_department(
                 session,
+                SYSTEM,
                 DepartmentIn(code=spec.code, name=spec.name, uscc=spec.uscc, parent_code=spec.parent_code),
             )
         report("creating demo accounts", 0.8)
         for username, display_name, roles, department in DEMO_ACCOUNTS:
             created = accounts.create_user(
                 session,
+                SYSTEM,
                 UserIn(username=username, display_name=display_name, roles=list(roles),
                        department_code=department),
             )
