@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from govlink.db.base import utcnow
+from govlink.kit.bulk import bulk_insert
 from govlink.kit.canonical import canonical_json
 from govlink.kit.errors import InvalidInput, NotFound
 from govlink.transparency.checkpoint import Checkpoint, SigningKey, Verifier, sign_note
@@ -75,8 +76,8 @@ def append(session: Session, events: Sequence[LogEvent]) -> list[int]:
                         "logged_at": now})
         bodies.append({"index": index, "salt": salt, "body": document.decode(), "actor": event.actor,
                        "subjects": " ".join(event.subjects), "deferred_until": event.deferred_until})
-    session.execute(insert(LogEntry), entries)
-    session.execute(insert(LogEventBody), bodies)
+    bulk_insert(session, LogEntry.__table__, entries)
+    bulk_insert(session, LogEventBody.__table__, bodies)
     return list(range(start, new_size))
 
 
