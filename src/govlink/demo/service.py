@@ -24,6 +24,7 @@ from govlink.demo.district import DEPARTMENTS
 from govlink.demo.generator import DistrictManifest, generate_district
 from govlink.kit.errors import Conflict
 from govlink.settings import Settings
+from govlink.transparency import service as transparency
 
 MARKER = "demo.json"
 Progress = Callable[[str, float], None]
@@ -128,5 +129,8 @@ def build_demo(
             result.accounts.append(
                 DemoAccount(username, created.password, roles, department, display_name)
             )
+        report("publishing the transparency log's first checkpoint", 0.9)
+        key = transparency.load_or_create_key(settings.log_key_path, settings.log_origin)
+        transparency.publish_checkpoint(session, key, transparency.LogTree())
     report("district ready", 1.0)
     return result
