@@ -68,6 +68,7 @@ def checkpoint_out(row: LogCheckpoint) -> CheckpointOut:
 class InclusionOut(BaseModel):
     index: int
     size: int
+    root_hash: str = Field(description="Root of the tree of `size` entries (check it against a checkpoint).")
     leaf_hash: str
     proof: list[str]
 
@@ -131,7 +132,9 @@ def inclusion_proof(
 ) -> InclusionOut:
     """The leaf hash at ``index`` and its audit path in the tree of ``size`` entries (RFC 9162 2.1.3)."""
     leaf, proof = service.inclusion(session, tree, index, size)
-    return InclusionOut(index=index, size=size, leaf_hash=b64(leaf), proof=[b64(p) for p in proof])
+    root = tree.synced(session).root(size)
+    return InclusionOut(index=index, size=size, root_hash=b64(root), leaf_hash=b64(leaf),
+                        proof=[b64(p) for p in proof])
 
 
 @router.get("/proof/consistency", name="transparency.api.consistency", response_model=ConsistencyOut)

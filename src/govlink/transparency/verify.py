@@ -53,7 +53,7 @@ def verify_log(
 ) -> Report:
     """Check every stored entry and checkpoint, and any checkpoint notes kept outside the database."""
     report = Report()
-    tree = MerkleTree()
+    leaves: list[bytes] = []
     expected = 0
     last = None
     rows = session.execute(
@@ -77,8 +77,9 @@ def verify_log(
                 report.problems.append(Problem(index, "the event body or salt does not match the leaf"))
             elif (logged_as := json.loads(body).get("index")) != index:
                 report.problems.append(Problem(index, f"holds the event logged as entry {logged_as}"))
-        tree.append(stored_leaf)
+        leaves.append(stored_leaf)
         expected += 1
+    tree = MerkleTree(leaves)  # built level by level at once: far faster than leaf by leaf
     report.entries = tree.size
     head = session.scalar(select(LogHead.size).where(LogHead.id == 1))
     if head is not None and head != tree.size:
