@@ -41,6 +41,7 @@ SIGNED_IN = Rule("signed_in")
 ADMIN = frozenset({Role.ADMIN})
 STAFF = frozenset({Role.ADMIN, Role.STEWARD, Role.APPROVER, Role.ANALYST, Role.AUDITOR})
 OVERSIGHT = frozenset({Role.ADMIN, Role.AUDITOR})
+PUBLIC = frozenset({Role.PUBLIC})
 
 MATRIX: dict[str, Rule] = {
     # portal: public pages and the health check
@@ -87,6 +88,9 @@ MATRIX: dict[str, Rule] = {
     "transparency.api.entry_salt": Rule(OVERSIGHT, Scope.TRANSPARENCY_READ),
     "transparency.page.public": ANYONE,
     "transparency.page.audit": Rule(OVERSIGHT),
+    "transparency.page.my_record": Rule(PUBLIC),
+    "transparency.api.my_record": Rule(PUBLIC, Scope.TRANSPARENCY_READ),
+    "transparency.api.my_record_proof": Rule(PUBLIC, Scope.TRANSPARENCY_READ),
     # jobs
     "jobs.page.list": Rule(ADMIN),
     "jobs.api.list": Rule(ADMIN, Scope.JOBS_READ),

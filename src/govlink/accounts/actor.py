@@ -19,6 +19,7 @@ class Actor:
     via: Literal["session", "token", "anonymous", "system"] = "anonymous"
     scopes: frozenset[str] = field(default_factory=frozenset)
     token_id: int | None = None
+    subject_key: str | None = None  # the person or enterprise a public account speaks for
 
     @property
     def is_authenticated(self) -> bool:

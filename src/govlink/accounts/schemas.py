@@ -63,6 +63,10 @@ class UserIn(BaseModel):
     roles: list[Role] = Field(min_length=1)
     department_code: str | None = None
     password: str | None = Field(default=None, description="Leave empty to have one generated.")
+    subject_key: str | None = Field(
+        default=None, pattern=r"^(person|enterprise):[A-Za-z0-9_-]{1,50}$",
+        description="For a public account: the person or enterprise of the registry it speaks for.",
+    )
 
     _display = field_validator("display_name")(_plain_text)
 
@@ -72,6 +76,7 @@ class UserOut(BaseModel):
     display_name: str
     roles: list[Role]
     department_code: str | None
+    subject_key: str | None = None
     is_active: bool
     created_at: dt.datetime
     last_login_at: dt.datetime | None

@@ -95,6 +95,7 @@ def user_out(user: User) -> UserOut:
         display_name=user.display_name,
         roles=sorted(Role(r) for r in user.role_names),
         department_code=user.department.code if user.department else None,
+        subject_key=user.subject_key,
         is_active=user.is_active,
         created_at=user.created_at,
         last_login_at=user.last_login_at,
@@ -112,6 +113,11 @@ def create_user(session: Session, actor: Actor, data: UserIn) -> UserCreated:
         raise InvalidInput(f"the role(s) {names} act for a department: give one", field="department_code")
     if Role.PUBLIC in roles and len(roles) > 1:
         raise InvalidInput("a public account holds no other role", field="roles")
+    if data.subject_key is not None:
+        if roles != {Role.PUBLIC}:
+            raise InvalidInput("only a public account speaks for a person or enterprise", field="subject_key")
+        if session.scalar(select(User.id).where(User.subject_key == data.subject_key)) is not None:
+            raise Conflict(f"{data.subject_key} already has an account", field="subject_key")
     generated = data.password is None
     password = data.password if data.password is not None else generate_password()
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -122,6 +128,7 @@ def create_user(session: Session, actor: Actor, data: UserIn) -> UserCreated:
         password_hash=hash_password(password),
         department=department,
         roles=[UserRole(role=r.value) for r in sorted(roles)],
+        subject_key=data.subject_key,
     )
     session.add(user)
     session.flush()
@@ -248,6 +255,7 @@ def actor_from_session(
         roles=frozenset(Role(r) for r in user.role_names),
         department_id=user.department_id,
         via="session",
+        subject_key=user.subject_key,
     )
     return actor, row
 
@@ -343,6 +351,7 @@ def actor_from_token(session: Session, presented: str) -> Actor | None:
         roles=frozenset(Role(r) for r in token.user.role_names),
         department_id=token.department_id,
         via="token",
+        subject_key=token.user.subject_key,
         scopes=frozenset(token.scopes),
         token_id=token.id,
     )

@@ -60,9 +60,12 @@ def verify(
     verifier = _log_verifier(ctx, log_key)
     notes = [p.read_text(encoding="utf-8") for p in checkpoint or []]
     if proof is not None:
+        document = json.loads(proof.read_text(encoding="utf-8"))
+        if not notes and isinstance(document.get("checkpoint"), str):
+            notes = [document["checkpoint"]]  # a proof downloaded from "my record" carries its checkpoint
         if len(notes) != 1:
-            fail("checking a proof offline needs exactly one --checkpoint")
-        _verify_offline(notes[0], json.loads(proof.read_text(encoding="utf-8")), verifier)
+            fail("checking a proof offline needs exactly one checkpoint (--checkpoint FILE)")
+        _verify_offline(notes[0], document, verifier)
         return
     target = platform(ctx)
     settings = target.settings

@@ -34,11 +34,16 @@ def create(
     password: Annotated[
         str | None, typer.Option(help="Password; generated and printed once when omitted.", show_default=False)
     ] = None,
+    subject: Annotated[
+        str | None,
+        typer.Option(help="For a public account: the person or enterprise it speaks for, e.g. person:P0000001.",
+                     show_default=False),
+    ] = None,
 ) -> None:
     """Create an account holding one or more roles."""
     try:
         data = UserIn(username=username, display_name=name or username, roles=role,
-                      department_code=department, password=password)
+                      department_code=department, password=password, subject_key=subject)
     except ValidationError as exc:
         error = exc.errors()[0]
         fail(f"{'.'.join(map(str, error['loc']))}: {error['msg']}")

@@ -66,6 +66,8 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, tuple[Role, ...], str | None], ...] = (
     ("citizen", "市民", (Role.PUBLIC,), None),
     ("enterprise", "企业用户", (Role.PUBLIC,), None),
 )
+# The public demo accounts speak for the district's first person and first enterprise.
+DEMO_SUBJECTS = {"citizen": "person:P0000001", "enterprise": "enterprise:E0000001"}
 
 
 def prepare_data_dir(data_dir: Path) -> None:
@@ -123,7 +125,7 @@ def build_demo(
                 session,
                 SYSTEM,
                 UserIn(username=username, display_name=display_name, roles=list(roles),
-                       department_code=department),
+                       department_code=department, subject_key=DEMO_SUBJECTS.get(username)),
             )
             assert created.password is not None  # generated, since none was given
             result.accounts.append(

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from govlink.transparency import service
-from govlink.transparency.routes import Key, Tree
-from govlink.web.deps import AppTemplates, DbSession
+from govlink.transparency.routes import Key, Tree, my_record_entries
+from govlink.web.deps import AppTemplates, CurrentActor, DbSession
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,6 +35,12 @@ def public(request: Request, session: DbSession, templates: AppTemplates, tree: 
         "vkey": key.public_key_vkey(),
     }
     return templates.render(request, "transparency/public.html", context)
+
+
+@router.get("/me/record", name="transparency.page.my_record", response_class=HTMLResponse)
+def my_record(request: Request, session: DbSession, actor: CurrentActor, templates: AppTemplates) -> Response:
+    record = my_record_entries(session, actor.subject_key) if actor.subject_key else None
+    return templates.render(request, "transparency/my_record.html", {"record": record})
 
 
 @router.get("/audit/log", name="transparency.page.audit", response_class=HTMLResponse)

@@ -9,7 +9,7 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, Field
 
-from govlink.kit.errors import InvalidInput
+from govlink.kit.errors import InvalidInput, NotFound
 from govlink.transparency import service
 from govlink.transparency.checkpoint import SigningKey, Verifier
 from govlink.transparency.models import LogCheckpoint
@@ -183,6 +183,63 @@ def entry_salt(index: int, session: DbSession) -> dict[str, Any]:
     """An event with its salt, so its leaf hash can be recomputed offline (auditors)."""
     event, salt = service.event_with_salt(session, index)
     return {"index": index, "event": event, "salt": b64(salt)}
+
+
+class RecordEntryOut(BaseModel):
+    index: int
+    at: str
+    kind: str
+    department: str | None
+    role: str | None = Field(description="The official's role, not their name.")
+    purpose: str | None
+    grant: str | int | None
+    items: list[str]
+
+
+class MyRecordOut(BaseModel):
+    subject: str
+    entries: list[RecordEntryOut]
+    deferred: int = Field(description="Entries withheld by law for now; shown when the deferral ends.")
+
+
+def _subject_of(actor: CurrentActor) -> str:
+    if not actor.subject_key:
+        raise NotFound("this account speaks for no person or enterprise of the registry", field="subject")
+    return actor.subject_key
+
+
+def my_record_entries(session: DbSession, subject: str) -> MyRecordOut:
+    record = service.subject_record(session, subject)
+    entries = []
+    for event in record.events:
+        document = event.document or {}
+        details = document.get("details", {})
+        entries.append(RecordEntryOut(
+            index=event.index, at=str(document.get("at", event.logged_at.isoformat())), kind=event.kind,
+            department=document.get("department"), role=details.get("role"), purpose=details.get("purpose"),
+            grant=details.get("grant"), items=[str(i) for i in details.get("items", [])]))
+    return MyRecordOut(subject=subject, entries=entries, deferred=record.deferred)
+
+
+@router.get("/my-record", name="transparency.api.my_record", response_model=MyRecordOut)
+def my_record(session: DbSession, actor: CurrentActor) -> MyRecordOut:
+    """Every access to the caller's own records (citizens and enterprises): when, which department,
+    which official's role, for which purpose and grant, which items."""
+    return my_record_entries(session, _subject_of(actor))
+
+
+@router.get("/my-record/{index}/proof", name="transparency.api.my_record_proof")
+def my_record_proof(index: int, session: DbSession, actor: CurrentActor, tree: Tree, key: Key) -> dict[str, Any]:
+    """One entry about the caller with everything to check it offline: the event and its salt, the
+    inclusion proof and the signed checkpoint it proves against (`govlink audit verify --proof FILE`)."""
+    event, salt = service.event_about(session, index, _subject_of(actor))
+    checkpoint = service.latest_checkpoint(session)
+    if checkpoint is None or checkpoint.size <= index:
+        checkpoint = service.publish_checkpoint(session, key, tree)
+    leaf, proof = service.inclusion(session, tree, index, checkpoint.size)
+    return {"index": index, "size": checkpoint.size, "root_hash": b64(checkpoint.root_hash),
+            "leaf_hash": b64(leaf), "proof": [b64(p) for p in proof], "event": event, "salt": b64(salt),
+            "checkpoint": checkpoint.note}
 
 
 @router.get("/statistics", name="transparency.api.statistics", response_model=StatisticsOut)

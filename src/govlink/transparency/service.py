@@ -237,6 +237,30 @@ def search(
     return found
 
 
+@dataclass(frozen=True)
+class SubjectRecord:
+    """What the log holds about one person or enterprise, as they may see it."""
+
+    events: list[RecordedEvent]
+    deferred: int  # entries withheld by law for now: counted, never silently missing
+
+
+def subject_record(session: Session, subject_key: str, *, limit: int = 500) -> SubjectRecord:
+    found = search(session, subject=subject_key, limit=limit, include_deferred=False)
+    visible = [e for e in found if not e.deferred]
+    return SubjectRecord(visible, len(found) - len(visible))
+
+
+def event_about(session: Session, index: int, subject_key: str) -> tuple[dict[str, Any], bytes]:
+    """An event with its salt, only if it concerns ``subject_key`` and is not deferred."""
+    body = session.get(LogEventBody, index)
+    if body is None or subject_key not in body.subjects.split():
+        raise NotFound(f"no entry {index} about you", field="index")
+    if body.deferred_until is not None and body.deferred_until > utcnow():
+        raise NotFound(f"entry {index} is withheld until {body.deferred_until:%Y-%m-%d}", field="index")
+    return event_with_salt(session, index)
+
+
 def event_with_salt(session: Session, index: int) -> tuple[dict[str, Any], bytes]:
     """An event and its salt, for someone entitled to check its leaf offline."""
     body = session.get(LogEventBody, index)
