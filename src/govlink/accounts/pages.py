@@ -143,16 +143,10 @@ async def create_token(
              "expires_in_days": data.get("expires_in_days") or 90}
         )
         created = service.create_token(session, actor, actor.username, token_in, max_days=settings.token_max_days)
-    except ValidationError as exc:
-        error = first_error(exc)
-        return templates.render(
-            request, "accounts/account.html", _account_context(session, actor, token_error=error), status_code=422
-        )
-    except GovLinkError as exc:
-        return templates.render(
-            request, "accounts/account.html", _account_context(session, actor, token_error=exc),
-            status_code=exc.status,
-        )
+    except (ValidationError, GovLinkError) as exc:
+        error = first_error(exc) if isinstance(exc, ValidationError) else exc
+        context = _account_context(session, actor, token_error=error)
+        return templates.render(request, "accounts/account.html", context, status_code=error.status)
     return templates.render(request, "accounts/account.html", _account_context(session, actor, created=created))
 
 
@@ -190,14 +184,11 @@ async def create_user(request: Request, session: DbSession, actor: CurrentActor,
             }
         )
         created = service.create_user(session, actor, user_in)
-    except ValidationError as exc:
-        error = first_error(exc)
-        return templates.render(request, "accounts/users.html", _users_context(session, error=error, form=data),
-                                status_code=422)
-    except GovLinkError as exc:
+    except (ValidationError, GovLinkError) as exc:
         session.rollback()
-        return templates.render(request, "accounts/users.html", _users_context(session, error=exc, form=data),
-                                status_code=exc.status)
+        error = first_error(exc) if isinstance(exc, ValidationError) else exc
+        return templates.render(request, "accounts/users.html", _users_context(session, error=error, form=data),
+                                status_code=error.status)
     return templates.render(request, "accounts/users.html", _users_context(session, created=created))
 
 

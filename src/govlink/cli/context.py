@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -100,6 +101,12 @@ def operator() -> Actor:
     """Who a shell command acts as in the transparency log: the operating-system user."""
     return Actor(user_id=None, username=f"cli:{getpass.getuser()}"[:64], roles=frozenset({Role.ADMIN}),
                  via="system")
+
+
+def fail_invalid(exc: ValidationError) -> NoReturn:
+    """Stop with the first invalid field of a command's input, named."""
+    error = exc.errors()[0]
+    fail(f"{'.'.join(map(str, error['loc']))}: {error['msg']}")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

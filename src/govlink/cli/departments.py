@@ -10,7 +10,7 @@ from rich.table import Table
 
 from govlink.accounts import service
 from govlink.accounts.schemas import DepartmentIn
-from govlink.cli.context import console, fail, operator, platform
+from govlink.cli.context import console, fail_invalid, operator, platform
 
 app = typer.Typer(help="Register and list departments.", no_args_is_help=True)
 
@@ -33,8 +33,7 @@ def create(
     try:
         data = DepartmentIn(code=code, name=name, uscc=uscc, parent_code=parent)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        fail(f"{'.'.join(map(str, error['loc']))}: {error['msg']}")
+        fail_invalid(exc)
     with platform(ctx).transaction() as session:
         department = service.create_department(session, operator(), data)
         console.print(f"registered {department.code} {department.name}")

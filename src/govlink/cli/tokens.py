@@ -12,7 +12,7 @@ from govlink.accounts import service
 from govlink.accounts.actor import SYSTEM
 from govlink.accounts.schemas import TokenIn
 from govlink.accounts.scopes import Scope
-from govlink.cli.context import console, fail, operator, platform
+from govlink.cli.context import console, fail_invalid, operator, platform
 
 app = typer.Typer(help="Issue, list and revoke API tokens.", no_args_is_help=True)
 
@@ -35,8 +35,7 @@ def create(
     try:
         data = TokenIn(name=name, scopes=scope, expires_in_days=days, department_code=department)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        fail(f"{'.'.join(map(str, error['loc']))}: {error['msg']}")
+        fail_invalid(exc)
     target = platform(ctx)
     with target.transaction() as session:
         created = service.create_token(session, operator(), user, data, max_days=target.settings.token_max_days)

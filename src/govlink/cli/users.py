@@ -11,7 +11,7 @@ from rich.table import Table
 from govlink.accounts import service
 from govlink.accounts.roles import Role
 from govlink.accounts.schemas import UserIn
-from govlink.cli.context import console, fail, operator, platform
+from govlink.cli.context import console, fail_invalid, operator, platform
 
 app = typer.Typer(help="Create, list and disable user accounts.", no_args_is_help=True)
 
@@ -45,8 +45,7 @@ def create(
         data = UserIn(username=username, display_name=name or username, roles=role,
                       department_code=department, password=password, subject_key=subject)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        fail(f"{'.'.join(map(str, error['loc']))}: {error['msg']}")
+        fail_invalid(exc)
     with platform(ctx).transaction() as session:
         created = service.create_user(session, operator(), data)
     console.print(f"created {created.username} ({', '.join(created.roles)})")
