@@ -22,6 +22,7 @@ import govlink
 from govlink.accounts import pages as accounts_pages
 from govlink.accounts import routes as accounts_routes
 from govlink.accounts import service as accounts
+from govlink.catalog import routes as catalog_routes
 from govlink.db.engine import make_engine, make_sessionmaker
 from govlink.jobs import routes as jobs_routes
 from govlink.jobs.worker import Handler, JobContext, Worker
@@ -145,6 +146,7 @@ def create_app(
         accounts_pages.router,
         jobs_routes.router,
         jobs_routes.pages,
+        catalog_routes.router,
         transparency_routes.router,
         transparency_pages.router,
     ):

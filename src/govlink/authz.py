@@ -42,6 +42,7 @@ ADMIN = frozenset({Role.ADMIN})
 STAFF = frozenset({Role.ADMIN, Role.STEWARD, Role.APPROVER, Role.ANALYST, Role.AUDITOR})
 OVERSIGHT = frozenset({Role.ADMIN, Role.AUDITOR})
 PUBLIC = frozenset({Role.PUBLIC})
+STEWARDS = frozenset({Role.ADMIN, Role.STEWARD})
 
 MATRIX: dict[str, Rule] = {
     # portal: public pages and the health check
@@ -91,6 +92,20 @@ MATRIX: dict[str, Rule] = {
     "transparency.page.my_record": Rule(PUBLIC),
     "transparency.api.my_record": Rule(PUBLIC, Scope.TRANSPARENCY_READ),
     "transparency.api.my_record_proof": Rule(PUBLIC, Scope.TRANSPARENCY_READ),
+    # catalog: open resources are public; registering is for stewards, reviewing for the information office
+    "catalog.api.search": Rule("anyone", Scope.CATALOG_READ),
+    "catalog.api.get": Rule("anyone", Scope.CATALOG_READ),
+    "catalog.api.revisions": Rule("anyone", Scope.CATALOG_READ),
+    "catalog.api.vocabulary": Rule("anyone", Scope.CATALOG_READ),
+    "catalog.api.create": Rule(STEWARDS, Scope.CATALOG_WRITE),
+    "catalog.api.update": Rule(STEWARDS, Scope.CATALOG_WRITE),
+    "catalog.api.submit": Rule(STEWARDS, Scope.CATALOG_WRITE),
+    "catalog.api.retire": Rule(STEWARDS, Scope.CATALOG_WRITE),
+    "catalog.api.duplicates": Rule(STEWARDS, Scope.CATALOG_READ),
+    "catalog.api.review": Rule(ADMIN),
+    "catalog.api.review_queue": Rule(ADMIN, Scope.CATALOG_READ),
+    "catalog.api.overlap": Rule(OVERSIGHT, Scope.CATALOG_READ),
+    "catalog.api.ranking": Rule(OVERSIGHT, Scope.CATALOG_READ),
     # jobs
     "jobs.page.list": Rule(ADMIN),
     "jobs.api.list": Rule(ADMIN, Scope.JOBS_READ),

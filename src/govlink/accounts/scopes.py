@@ -9,6 +9,8 @@ class Scope(StrEnum):
     ACCOUNTS_READ = "accounts:read"
     ACCOUNTS_WRITE = "accounts:write"
     JOBS_READ = "jobs:read"
+    CATALOG_READ = "catalog:read"
+    CATALOG_WRITE = "catalog:write"
     TRANSPARENCY_READ = "transparency:read"
     TRANSPARENCY_WRITE = "transparency:write"
     TRANSPARENCY_WITNESS = "transparency:witness"

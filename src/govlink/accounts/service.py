@@ -79,6 +79,11 @@ def list_departments(session: Session) -> Sequence[Department]:
     return session.scalars(select(Department).order_by(Department.code)).all()
 
 
+def departments_by_id(session: Session) -> dict[int, Department]:
+    """Every department keyed by id (a district has tens to hundreds: one query, no N+1)."""
+    return {d.id: d for d in list_departments(session)}
+
+
 # --- users -------------------------------------------------------------------------------------
 
 

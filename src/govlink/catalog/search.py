@@ -1,0 +1,186 @@
+"""Full-text search over the catalog, the same on SQLite (FTS5) and PostgreSQL (tsvector).
+
+GovLink segments Chinese itself (``search_terms``: jieba words, abbreviations, pinyin); the database
+only stores and matches those terms, so both engines see identical terms and rank by name matches
+first (FTS5 bm25 with column weights; ts_rank with weight A for the name).  Pinyin and initials
+queries (``shebao``, ``sbcb``) match keys kept on the resource row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Float, Integer, Select, func, literal_column, or_, select, text, union_all
+from sqlalchemy.orm import Session
+
+from govlink.catalog.models import Resource
+from govlink.catalog.search_terms import index_terms, initials_key, is_latin, pinyin_key, query_terms
+from govlink.catalog.vocabulary import OpenType, Status
+from govlink.kit.errors import InvalidInput
+
+# Match a pinyin or initials key: ranked as strongly as a name match.
+KEY_SCORE = -100.0
+
+
+def index_resource(session: Session, resource: Resource) -> None:
+    """(Re)index one resource at once: the next search sees it."""
+    name_terms = index_terms(resource.name)
+    other_terms = index_terms(resource.summary, *(item.name for item in resource.items))
+    resource.initials_key = initials_key(resource.name)
+    resource.pinyin_key = pinyin_key(resource.name)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text(
+                "INSERT INTO resource_search (resource_id, document) VALUES (:id, "
+                "setweight(array_to_tsvector(CAST(:name AS text[])), 'A') || "
+                "setweight(array_to_tsvector(CAST(:other AS text[])), 'B')) "
+                "ON CONFLICT (resource_id) DO UPDATE SET document = excluded.document"
+            ),
+            {"id": resource.id, "name": _lexemes(name_terms), "other": _lexemes(other_terms)},
+        )
+    else:
+        session.execute(text("DELETE FROM resource_search WHERE rowid = :id"), {"id": resource.id})
+        session.execute(
+            text("INSERT INTO resource_search (rowid, name_terms, other_terms) VALUES (:id, :name, :other)"),
+            {"id": resource.id, "name": name_terms, "other": other_terms},
+        )
+
+
+def remove_from_index(session: Session, resource_id: int) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("DELETE FROM resource_search WHERE resource_id = :id"), {"id": resource_id})
+    else:
+        session.execute(text("DELETE FROM resource_search WHERE rowid = :id"), {"id": resource_id})
+
+
+def _lexemes(terms: str) -> list[str]:
+    return sorted({t for t in terms.split() if t})
+
+
+def matches(session: Session, query: str) -> Select[tuple[int, float]] | None:
+    """A SELECT of (resource_id, score) for the query, lower score first; None for an empty query."""
+    terms = query_terms(query)
+    parts: list[Select[tuple[int, float]]] = []
+    if terms:
+        if session.get_bind().dialect.name == "postgresql":
+            tsquery = " | ".join("'" + t.replace("\\", "").replace("'", "''") + "'" for t in terms)
+            fulltext = text(
+                "SELECT resource_id, -ts_rank(document, q) AS score "
+                "FROM resource_search, to_tsquery('simple', :tsq) AS q WHERE document @@ q"
+            ).bindparams(tsq=tsquery)
+        else:
+            fts = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
+            fulltext = text(
+                "SELECT rowid AS resource_id, bm25(resource_search, 10.0, 1.0) AS score "
+                # LIMIT -1 (no limit) keeps SQLite from flattening the subquery: bm25 only works here.
+                "FROM resource_search WHERE resource_search MATCH :fts LIMIT -1"
+            ).bindparams(fts=fts)
+        sub = fulltext.columns(resource_id=Integer, score=Float).subquery("fulltext")
+        parts.append(select(sub.c.resource_id, sub.c.score))
+    if is_latin(query) and query.strip():
+        pattern = "%" + query.strip().lower().replace(" ", "").replace("%", "").replace("_", "") + "%"
+        parts.append(
+            select(Resource.id.label("resource_id"), literal_column(str(KEY_SCORE), Float).label("score")).where(
+                or_(Resource.initials_key.like(pattern), Resource.pinyin_key.like(pattern))
+            )
+        )
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else union_all(*parts)  # type: ignore[return-value]
+
+
+# --- finding -----------------------------------------------------------------------------------
+
+FACETS = {
+    "department": Resource.department_id,
+    "class": None,  # the 项 (first three digits) of the classification, computed below
+    "share_type": Resource.share_type,
+    "open_type": Resource.open_type,
+    "format": Resource.format,
+    "update_cycle": Resource.update_cycle,
+    "subject_type": Resource.subject_type,
+}
+SORTS = {
+    "relevance": None,
+    "name": (Resource.name.asc(), Resource.id.asc()),
+    "newest": (Resource.updated_at.desc(), Resource.id.desc()),
+    "published": (Resource.published_on.desc(), Resource.id.desc()),
+    "popular": (Resource.use_count.desc(), Resource.id.desc()),
+}
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    q: str = ""
+    filters: Mapping[str, str] = field(default_factory=dict)  # facet name → value (department: its code)
+    sort: str = "relevance"
+    offset: int = 0
+    limit: int = 20
+    public_only: bool = True  # anonymous visitors and the public see only open resources
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    total: int
+    resources: list[Resource]
+    facets: dict[str, dict[str, int]]
+
+
+def _validated(query: SearchQuery) -> None:
+    unknown = set(query.filters) - FACETS.keys()
+    if unknown:
+        raise InvalidInput(f"cannot filter on {sorted(unknown)[0]!r}; filters: {', '.join(FACETS)}", field="fq")
+    if query.sort not in SORTS:
+        raise InvalidInput(f"cannot sort by {query.sort!r}; one of {', '.join(SORTS)}", field="sort")
+    if query.offset < 0 or not 1 <= query.limit <= MAX_PAGE_SIZE:
+        raise InvalidInput(f"paging: start ≥ 0 and 1 ≤ rows ≤ {MAX_PAGE_SIZE}", field="rows")
+    if len(query.q) > 200:
+        raise InvalidInput("a query has at most 200 characters", field="q")
+
+
+def find(session: Session, query: SearchQuery, department_ids: Mapping[str, int]) -> SearchResult:
+    """Published resources matching the query and filters, with facet counts over the matches."""
+    _validated(query)
+    conditions: list[Any] = [Resource.status == Status.PUBLISHED]
+    if query.public_only:
+        conditions.append(Resource.open_type != OpenType.CLOSED)
+    for name, value in query.filters.items():
+        if name == "department":
+            conditions.append(Resource.department_id == department_ids.get(value, -1))
+        elif name == "class":
+            conditions.append(Resource.classification.startswith(value, autoescape=True))
+        else:
+            conditions.append(FACETS[name] == value)
+    matched = matches(session, query.q) if query.q.strip() else None
+    if query.q.strip() and matched is None:
+        return SearchResult(0, [], {name: {} for name in FACETS})
+    ids = select(Resource.id).where(*conditions)
+    score = None
+    if matched is not None:
+        ranked_rows = matched.subquery("ranked_rows")
+        ranked = (select(ranked_rows.c.resource_id, func.min(ranked_rows.c.score).label("score"))
+                  .group_by(ranked_rows.c.resource_id).subquery("ranked"))
+        ids = ids.join(ranked, ranked.c.resource_id == Resource.id)
+        score = ranked.c.score
+    id_list = ids.subquery("hits")
+    total = session.scalar(select(func.count()).select_from(id_list)) or 0
+
+    order = SORTS[query.sort] or ((score.asc(), Resource.id.asc()) if score is not None
+                                  else (Resource.use_count.desc(), Resource.id.desc()))
+    page = ids.add_columns(*( [score] if score is not None else [])).order_by(*order)
+    page_ids = [row[0] for row in session.execute(page.offset(query.offset).limit(query.limit))]
+    loaded = {r.id: r for r in session.scalars(select(Resource).where(Resource.id.in_(page_ids)))}
+    resources = [loaded[i] for i in page_ids]
+
+    facets: dict[str, dict[str, int]] = {}
+    for name, column in FACETS.items():
+        expression = func.substr(Resource.classification, 1, 3) if column is None else column
+        rows = session.execute(select(expression, func.count()).where(Resource.id.in_(select(id_list.c.id)))
+                               .group_by(expression).order_by(func.count().desc()))
+        facets[name] = {str(value): int(count) for value, count in rows}
+    codes = {v: k for k, v in department_ids.items()}
+    facets["department"] = {codes.get(int(k), k): v for k, v in facets["department"].items()}
+    return SearchResult(total, resources, facets)
