@@ -30,7 +30,7 @@ from functools import cache, lru_cache
 from importlib.resources import files
 from typing import Any
 
-import jieba  # type: ignore[import-untyped]
+import jieba
 from pypinyin import Style, lazy_pinyin
 
 from govlink.standards.text import to_halfwidth

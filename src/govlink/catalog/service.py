@@ -155,10 +155,15 @@ def _provider(session: Session, actor: Actor, data: ResourceIn) -> Department:
     return department
 
 
+def may_edit(actor: Actor, resource: Resource) -> bool:
+    """The information office, and the provider department's stewards."""
+    return actor.has_role(Role.ADMIN) or (
+        actor.has_role(Role.STEWARD) and actor.department_id == resource.department_id
+    )
+
+
 def _may_edit(actor: Actor, resource: Resource) -> None:
-    if actor.has_role(Role.ADMIN):
-        return
-    if not (actor.has_role(Role.STEWARD) and actor.department_id == resource.department_id):
+    if not may_edit(actor, resource):
         raise Forbidden("only the provider department's stewards edit this resource")
 
 

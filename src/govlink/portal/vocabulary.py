@@ -12,6 +12,8 @@ def N_(message: str) -> str:
 
 ROLE_NAMES = (N_("admin"), N_("steward"), N_("approver"), N_("analyst"), N_("auditor"), N_("public"))
 JOB_STATES = (N_("queued"), N_("running"), N_("done"), N_("failed"))
+TIMELINESS = (N_("timely"), N_("overdue"), N_("no_data"), N_("not_applicable"))
+REVISION_ACTIONS = (N_("created"), N_("updated"), N_("submitted"), N_("returned"), N_("published"), N_("retired"))
 ERROR_MESSAGES = (
     N_("sign in to continue"),
     N_("your account may not do this"),
@@ -21,4 +23,5 @@ ERROR_MESSAGES = (
     N_("the form has expired or did not come from this site; reload and try again"),
     N_("something went wrong on our side; it has been logged"),
     N_("the two new passwords differ"),
+    N_("say what to change when returning a resource"),
 )
