@@ -22,6 +22,7 @@ from govlink.db.engine import make_engine, make_sessionmaker
 from govlink.db.migrate import upgrade
 from govlink.demo.district import DEPARTMENTS
 from govlink.demo.generator import DistrictManifest, generate_district
+from govlink.demo.resources import register_district_catalog
 from govlink.kit.errors import Conflict
 from govlink.settings import Settings
 from govlink.transparency import service as transparency
@@ -44,6 +45,7 @@ class DemoResult:
     settings: Settings
     manifest: DistrictManifest
     accounts: list[DemoAccount] = field(default_factory=list)
+    resources: list[str] = field(default_factory=list)
 
 
 # (username, display name, roles, department); departments are those of govlink.demo.district.
@@ -131,6 +133,8 @@ def build_demo(
             result.accounts.append(
                 DemoAccount(username, created.password, roles, department, display_name)
             )
+        report("registering and publishing the district's catalog", 0.85)
+        result.resources = register_district_catalog(session, manifest)
         report("publishing the transparency log's first checkpoint", 0.9)
         key = transparency.load_or_create_key(settings.log_key_path, settings.log_origin)
         transparency.publish_checkpoint(session, key, transparency.LogTree())

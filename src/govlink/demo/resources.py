@@ -1,0 +1,97 @@
+"""The synthetic district's catalog: one resource per department extract, with the share and open types
+a district would give them, plus open statistics, registered, submitted and published."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from govlink.accounts.actor import SYSTEM
+from govlink.catalog import service as catalog
+from govlink.catalog.schemas import ResourceIn
+from govlink.catalog.vocabulary import ENTERPRISE_ATTRIBUTES, PERSON_ATTRIBUTES
+from govlink.demo.district import department
+from govlink.demo.generator import DistrictManifest, ExtractInfo
+
+ROLE_ENTITY = {"employer": "enterprise", "spouse": "person", "guardian": "person", "legal_rep": "person"}
+OPEN = {"open_type": "open", "licence": "CC-BY-4.0"}
+
+# Per extract: classification, update cycle and the share/open decision a district would take.
+POLICY: dict[str, dict[str, Any]] = {
+    "ga_huji_renkou.csv": {"classification": "101", "update_cycle": "daily", "share_type": "conditional",
+                           "share_condition": "用于户籍核验、社会救助与公共服务办理，须经公安分局审批"},
+    "ga_liudong_renkou.txt": {"classification": "101", "update_cycle": "weekly", "share_type": "conditional",
+                              "share_condition": "用于社区治理与公共服务，须经公安分局审批"},
+    "rs_canbao_renyuan.csv": {"classification": "201", "update_cycle": "monthly", "share_type": "conditional",
+                              "share_condition": "用于社会救助资格审核、就业服务，须经人社局审批"},
+    "mz_shehui_jiuzhu.xlsx": {"classification": "201", "update_cycle": "monthly", "share_type": "conditional",
+                              "share_condition": "用于救助对象动态管理，须经民政局审批"},
+    "mz_hunyin_dengji.csv": {"classification": "201", "update_cycle": "daily", "share_type": "conditional",
+                             "share_condition": "用于户籍、住房、社保等业务核验"},
+    "wj_jumin_jiankang_dangan.xlsx": {
+        "classification": "202", "update_cycle": "daily", "share_type": "none",
+        "share_basis": "《中华人民共和国基本医疗卫生与健康促进法》第九十二条：个人健康信息不得非法提供",
+    },
+    "jy_zaixiao_xuesheng.jsonl": {"classification": "203", "update_cycle": "half_yearly",
+                                  "share_type": "conditional", "share_condition": "用于学生资助与入学服务"},
+    "sc_qiye_dengji.csv": {"classification": "102", "update_cycle": "daily", "share_type": "unconditional", **OPEN},
+    "sw_shuiwu_dengji.csv": {"classification": "102", "update_cycle": "monthly", "share_type": "unconditional"},
+    "hb_paiwu_xuke.xlsx": {"classification": "205", "update_cycle": "monthly", "share_type": "unconditional",
+                           **OPEN},
+}
+
+STATISTICS: tuple[dict[str, Any], ...] = (
+    {"department_code": "GA", "name": "各街道户籍人口统计", "classification": "101", "update_cycle": "yearly",
+     "summary": "按街道、性别和年龄段统计的户籍人口数量，每年更新，不含个人信息。", "subject_type": "none",
+     "share_type": "unconditional", **OPEN,
+     "items": [{"name": "街道"}, {"name": "性别"}, {"name": "年龄段"}, {"name": "人数", "data_type": "integer"}]},
+    {"department_code": "SC", "name": "市场主体登记统计", "classification": "204", "update_cycle": "monthly",
+     "summary": "按行业和企业类型统计的市场主体新设、注销和存续数量，每月更新。", "subject_type": "none",
+     "share_type": "unconditional", **OPEN,
+     "items": [{"name": "统计月份", "data_type": "date"}, {"name": "行业"}, {"name": "企业类型"},
+               {"name": "新设数量", "data_type": "integer"}, {"name": "注销数量", "data_type": "integer"}]},
+)
+
+
+def semantic_type(subject: str, field: str) -> str | None:
+    """``employer.uscc`` in a person's row → ``enterprise[employer].uscc``; unknown attributes → None."""
+    role, _, attribute = field.rpartition(".")
+    entity = ROLE_ENTITY.get(role, subject) if role else subject
+    allowed = PERSON_ATTRIBUTES if entity == "person" else ENTERPRISE_ATTRIBUTES
+    if attribute not in allowed:
+        return None
+    return f"{entity}[{role}].{attribute}" if role else f"{entity}.{attribute}"
+
+
+def resource_for(extract: ExtractInfo) -> ResourceIn:
+    fields = dict(extract.fields)
+    items = []
+    for column in extract.columns:
+        semantic = semantic_type(extract.subject, fields[column]) if column in fields else None
+        attribute = fields.get(column, "")
+        date_like = attribute.endswith(("_on", "birth_date", "valid_from", "valid_until")) or column.endswith("日期")
+        grade = "core" if semantic and semantic.endswith("id_number") else ("important" if semantic else "general")
+        items.append({"name": column, "semantic_type": semantic, "data_type": "date" if date_like else "string",
+                      "grade": grade, "required": bool(semantic and semantic.endswith(("id_number", "uscc")))})
+    policy = POLICY.get(extract.file_name, {"classification": "3", "share_type": "unconditional"})
+    summary = (f"{extract.title}，由{department(extract.department_code).name}提供，共{len(extract.columns)}个信息项，"
+               f"原始文件为{extract.format.upper()}格式。")
+    return ResourceIn.model_validate({
+        "name": extract.title, "summary": summary, "department_code": extract.department_code,
+        "format": {"csv": "CSV", "tsv": "CSV", "jsonl": "JSON", "xlsx": "XLSX"}[extract.format],
+        "subject_type": extract.subject, "items": items, **policy,
+    })
+
+
+def register_district_catalog(session: Session, manifest: DistrictManifest) -> list[str]:
+    """Register, submit and publish the district's resources; returns their codes."""
+    proposals = [resource_for(e) for e in manifest.extracts]
+    proposals += [ResourceIn.model_validate(s) for s in STATISTICS]
+    codes = []
+    for proposal in proposals:
+        resource = catalog.create_resource(session, SYSTEM, proposal)
+        catalog.submit(session, SYSTEM, resource.code)
+        catalog.review(session, SYSTEM, resource.code, approve=True, comment="")
+        codes.append(resource.code)
+    return codes
