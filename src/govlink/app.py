@@ -22,6 +22,7 @@ import govlink
 from govlink.accounts import pages as accounts_pages
 from govlink.accounts import routes as accounts_routes
 from govlink.accounts import service as accounts
+from govlink.catalog import ckan as catalog_ckan
 from govlink.catalog import pages as catalog_pages
 from govlink.catalog import routes as catalog_routes
 from govlink.db.engine import make_engine, make_sessionmaker
@@ -148,6 +149,7 @@ def create_app(
         jobs_routes.router,
         jobs_routes.pages,
         catalog_routes.router,
+        catalog_ckan.router,
         catalog_pages.router,
         transparency_routes.router,
         transparency_pages.router,
