@@ -23,6 +23,7 @@ from govlink.accounts import pages as accounts_pages
 from govlink.accounts import routes as accounts_routes
 from govlink.accounts import service as accounts
 from govlink.catalog import ckan as catalog_ckan
+from govlink.catalog import export as catalog_export
 from govlink.catalog import pages as catalog_pages
 from govlink.catalog import routes as catalog_routes
 from govlink.db.engine import make_engine, make_sessionmaker
@@ -150,6 +151,7 @@ def create_app(
         jobs_routes.pages,
         catalog_routes.router,
         catalog_ckan.router,
+        catalog_export.router,
         catalog_pages.router,
         transparency_routes.router,
         transparency_pages.router,

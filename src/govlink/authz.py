@@ -110,6 +110,8 @@ MATRIX: dict[str, Rule] = {
     "catalog.ckan.v1_post": Rule("anyone", Scope.CATALOG_READ),
     "catalog.ckan.v3_get": Rule("anyone", Scope.CATALOG_READ),
     "catalog.ckan.v3_post": Rule("anyone", Scope.CATALOG_READ),
+    "catalog.dcat.catalog": Rule("anyone", Scope.CATALOG_READ),
+    "catalog.dcat.dataset": Rule("anyone", Scope.CATALOG_READ),
     "catalog.page.search": ANYONE,
     "catalog.page.resource": ANYONE,
     "catalog.page.workspace": Rule(STEWARDS),

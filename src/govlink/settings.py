@@ -52,6 +52,10 @@ class Settings(BaseSettings):
         default=300, ge=10, description="How long a worker owns a job before another may take it over."
     )
 
+    information_office: str = Field(
+        default="SJJ", description="Code of the department that is the district's information office "
+        "(信息主管部门): the publisher of the catalog.",
+    )
     log_origin: str = Field(
         default="govlink.example/district-log",
         description="Name of the transparency log and of its signing key (put the district's domain here).",
