@@ -8,7 +8,9 @@ queries (``shebao``, ``sbcb``) match keys kept on the resource row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,13 +104,8 @@ FACETS = {
     "update_cycle": Resource.update_cycle,
     "subject_type": Resource.subject_type,
 }
-SORTS = {
-    "relevance": None,
-    "name": (Resource.name.asc(), Resource.id.asc()),
-    "newest": (Resource.updated_at.desc(), Resource.id.desc()),
-    "published": (Resource.published_on.desc(), Resource.id.desc()),
-    "popular": (Resource.use_count.desc(), Resource.id.desc()),
-}
+SORTS = ("relevance", "name", "newest", "published", "popular")
+_EPOCH = dt.date(1, 1, 1)
 MAX_PAGE_SIZE = 100
 
 
@@ -141,6 +138,19 @@ def _validated(query: SearchQuery) -> None:
         raise InvalidInput("a query has at most 200 characters", field="q")
 
 
+def _sort_key(sort: str, ranked: bool) -> Callable[[tuple[Any, ...]], Any]:
+    """Rows are (id, 7 facet values, name, updated_at, published_on, use_count[, score])."""
+    if sort == "name":
+        return lambda row: (row[8], row[0])
+    if sort == "newest":
+        return lambda row: (-row[9].timestamp(), -row[0])
+    if sort == "published":
+        return lambda row: (-(row[10] or _EPOCH).toordinal(), -row[0])
+    if sort == "popular" or not ranked:
+        return lambda row: (-row[11], -row[0])
+    return lambda row: (row[12], row[0])  # relevance: lower score is better on both engines
+
+
 def find(session: Session, query: SearchQuery, department_ids: Mapping[str, int]) -> SearchResult:
     """Published resources matching the query and filters, with facet counts over the matches."""
     _validated(query)
@@ -157,30 +167,26 @@ def find(session: Session, query: SearchQuery, department_ids: Mapping[str, int]
     matched = matches(session, query.q) if query.q.strip() else None
     if query.q.strip() and matched is None:
         return SearchResult(0, [], {name: {} for name in FACETS})
-    ids = select(Resource.id).where(*conditions)
-    score = None
+    facet_columns = [Resource.department_id, func.substr(Resource.classification, 1, 3), Resource.share_type,
+                     Resource.open_type, Resource.format, Resource.update_cycle, Resource.subject_type]
+    sort_columns = [Resource.name, Resource.updated_at, Resource.published_on, Resource.use_count]
+    hits = select(Resource.id, *facet_columns, *sort_columns).where(*conditions)
     if matched is not None:
         ranked_rows = matched.subquery("ranked_rows")
         ranked = (select(ranked_rows.c.resource_id, func.min(ranked_rows.c.score).label("score"))
                   .group_by(ranked_rows.c.resource_id).subquery("ranked"))
-        ids = ids.join(ranked, ranked.c.resource_id == Resource.id)
-        score = ranked.c.score
-    id_list = ids.subquery("hits")
-    total = session.scalar(select(func.count()).select_from(id_list)) or 0
-
-    order = SORTS[query.sort] or ((score.asc(), Resource.id.asc()) if score is not None
-                                  else (Resource.use_count.desc(), Resource.id.desc()))
-    page = ids.add_columns(*( [score] if score is not None else [])).order_by(*order)
-    page_ids = [row[0] for row in session.execute(page.offset(query.offset).limit(query.limit))]
-    loaded = {r.id: r for r in session.scalars(select(Resource).where(Resource.id.in_(page_ids)))}
-    resources = [loaded[i] for i in page_ids]
-
+        hits = hits.add_columns(ranked.c.score).join(ranked, ranked.c.resource_id == Resource.id)
+    # One query brings every hit's facet and sort values: the facets are counted here, not by seven more
+    # queries that would each run the full-text match again.
+    rows: list[tuple[Any, ...]] = [tuple(row) for row in session.execute(hits)]
     facets: dict[str, dict[str, int]] = {}
-    for name, column in FACETS.items():
-        expression = func.substr(Resource.classification, 1, 3) if column is None else column
-        rows = session.execute(select(expression, func.count()).where(Resource.id.in_(select(id_list.c.id)))
-                               .group_by(expression).order_by(func.count().desc()))
-        facets[name] = {str(value): int(count) for value, count in rows}
+    for position, name in enumerate(FACETS, start=1):
+        facets[name] = dict(Counter(str(row[position]) for row in rows).most_common())
     codes = {v: k for k, v in department_ids.items()}
     facets["department"] = {codes.get(int(k), k): v for k, v in facets["department"].items()}
+    rows.sort(key=_sort_key(query.sort, matched is not None))
+    page_ids = [row[0] for row in rows[query.offset:query.offset + query.limit]]
+    loaded = {r.id: r for r in session.scalars(select(Resource).where(Resource.id.in_(page_ids)))}
+    resources = [loaded[i] for i in page_ids]
+    total = len(rows)
     return SearchResult(total, resources, facets)
