@@ -48,6 +48,7 @@ MATRIX: dict[str, Rule] = {
     # portal: public pages and the health check
     "portal.page.home": ANYONE,
     "portal.page.departments": ANYONE,
+    "portal.page.department": ANYONE,
     "portal.page.set_language": ANYONE,
     "portal.api.health": ANYONE,
     "openapi": ANYONE,
