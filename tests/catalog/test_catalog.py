@@ -200,3 +200,16 @@ def test_html_in_text_fields_is_escaped_in_pages(client: TestClient, district: d
                                "open_type": "open", "licence": "CC-BY-4.0"})
     api = client.get(f"/api/catalog/resources/{code}").json()
     assert api["summary"].startswith("<script>")
+
+
+def test_sorting_and_paging(client: TestClient, district: dict[str, str]) -> None:
+    rs, admin = as_user(client, district["rs"]), as_user(client, district["admin"])
+    codes = [publish(rs, admin, {**SOCIAL_INSURANCE, "name": name, "open_type": "open", "licence": "CC-BY-4.0"})
+             for name in ("乙类名单", "甲类名单", "丙类名单")]
+    newest = client.get("/api/catalog/resources", params={"sort": "newest"}).json()["results"]
+    assert [r["code"] for r in newest] == codes[::-1]
+    by_name = [r["name"] for r in client.get("/api/catalog/resources", params={"sort": "name"}).json()["results"]]
+    assert by_name == sorted(by_name)
+    pages = [client.get("/api/catalog/resources", params={"sort": "newest", "offset": n, "limit": 1}).json()
+             for n in range(3)]
+    assert [p["results"][0]["code"] for p in pages] == codes[::-1] and all(p["total"] == 3 for p in pages)

@@ -8,13 +8,12 @@ queries (``shebao``, ``sbcb``) match keys kept on the resource row.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Float, Integer, Select, func, literal_column, or_, select, text, union_all
+from sqlalchemy import Float, Integer, Select, String, func, literal_column, or_, select, text, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from govlink.catalog.models import Resource
@@ -105,7 +104,6 @@ FACETS = {
     "subject_type": Resource.subject_type,
 }
 SORTS = ("relevance", "name", "newest", "published", "popular")
-_EPOCH = dt.date(1, 1, 1)
 MAX_PAGE_SIZE = 100
 
 
@@ -138,17 +136,17 @@ def _validated(query: SearchQuery) -> None:
         raise InvalidInput("a query has at most 200 characters", field="q")
 
 
-def _sort_key(sort: str, ranked: bool) -> Callable[[tuple[Any, ...]], Any]:
-    """Rows are (id, 7 facet values, name, updated_at, published_on, use_count[, score])."""
+def _sort_column(sort: str, ranked: bool) -> tuple[Any, bool]:
+    """The one column a sort needs (fetching only it keeps the per-hit cost low) and whether descending."""
     if sort == "name":
-        return lambda row: (row[8], row[0])
+        return Resource.name, False
     if sort == "newest":
-        return lambda row: (-row[9].timestamp(), -row[0])
+        return type_coerce(Resource.updated_at, String), True  # raw values: no per-row datetime parsing
     if sort == "published":
-        return lambda row: (-(row[10] or _EPOCH).toordinal(), -row[0])
+        return Resource.published_on, True  # every published resource has its date
     if sort == "popular" or not ranked:
-        return lambda row: (-row[11], -row[0])
-    return lambda row: (row[12], row[0])  # relevance: lower score is better on both engines
+        return Resource.use_count, True
+    return None, False  # relevance: the score, lower is better on both engines
 
 
 def find(session: Session, query: SearchQuery, department_ids: Mapping[str, int]) -> SearchResult:
@@ -169,13 +167,17 @@ def find(session: Session, query: SearchQuery, department_ids: Mapping[str, int]
         return SearchResult(0, [], {name: {} for name in FACETS})
     facet_columns = [Resource.department_id, func.substr(Resource.classification, 1, 3), Resource.share_type,
                      Resource.open_type, Resource.format, Resource.update_cycle, Resource.subject_type]
-    sort_columns = [Resource.name, Resource.updated_at, Resource.published_on, Resource.use_count]
-    hits = select(Resource.id, *facet_columns, *sort_columns).where(*conditions)
+    sort_column, descending = _sort_column(query.sort, matched is not None)
+    hits = select(Resource.id, *facet_columns).where(*conditions)
+    if sort_column is not None:
+        hits = hits.add_columns(sort_column)
     if matched is not None:
         ranked_rows = matched.subquery("ranked_rows")
         ranked = (select(ranked_rows.c.resource_id, func.min(ranked_rows.c.score).label("score"))
                   .group_by(ranked_rows.c.resource_id).subquery("ranked"))
-        hits = hits.add_columns(ranked.c.score).join(ranked, ranked.c.resource_id == Resource.id)
+        if sort_column is None:
+            hits = hits.add_columns(ranked.c.score)
+        hits = hits.join(ranked, ranked.c.resource_id == Resource.id)
     # One query brings every hit's facet and sort values: the facets are counted here, not by seven more
     # queries that would each run the full-text match again.
     rows: list[tuple[Any, ...]] = [tuple(row) for row in session.execute(hits)]
@@ -184,7 +186,8 @@ def find(session: Session, query: SearchQuery, department_ids: Mapping[str, int]
         facets[name] = dict(Counter(str(row[position]) for row in rows).most_common())
     codes = {v: k for k, v in department_ids.items()}
     facets["department"] = {codes.get(int(k), k): v for k, v in facets["department"].items()}
-    rows.sort(key=_sort_key(query.sort, matched is not None))
+    # Sort on (value, id); ties fall to the id in the same direction, so paging is stable.
+    rows.sort(key=lambda row: (row[8], row[0]), reverse=descending)
     page_ids = [row[0] for row in rows[query.offset:query.offset + query.limit]]
     loaded = {r.id: r for r in session.scalars(select(Resource).where(Resource.id.in_(page_ids)))}
     resources = [loaded[i] for i in page_ids]
