@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from govlink.db.base import Base, UtcDateTime, utcnow
@@ -37,6 +37,9 @@ class Resource(Base):
     review_comment: Mapped[str] = mapped_column(Text, default="")
     data_updated_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     use_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Metadata completeness as of the last change (timeliness is computed when read: it changes with time).
+    completeness: Mapped[float] = mapped_column(Float, default=0.0)
+    quality_missing: Mapped[list[str]] = mapped_column(JSON, default=list)
     initials_key: Mapped[str] = mapped_column(Text, default="")
     pinyin_key: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

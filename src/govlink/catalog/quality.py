@@ -54,7 +54,21 @@ def quality_of(resource: Described, now: dt.datetime | None = None) -> Quality:
     return Quality(1 - len(missing) / len(checks), missing, _timeliness(resource, now or dt.datetime.now(dt.UTC)))
 
 
-def _timeliness(resource: Described, now: dt.datetime) -> str:
+class Stored(Protocol):
+    completeness: float
+    quality_missing: list[str]
+    update_cycle: str
+    status: str
+    data_updated_at: dt.datetime | None
+
+
+def stored_quality(resource: Stored, now: dt.datetime | None = None) -> Quality:
+    """The quality kept on the row at its last change, with timeliness as of now (no items loaded)."""
+    return Quality(resource.completeness, list(resource.quality_missing),
+                   _timeliness(resource, now or dt.datetime.now(dt.UTC)))
+
+
+def _timeliness(resource: Described | Stored, now: dt.datetime) -> str:
     days = CYCLE_DAYS.get(UpdateCycle(resource.update_cycle))
     if days is None or resource.status != Status.PUBLISHED:
         return "not_applicable"

@@ -8,12 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from govlink.accounts import service as accounts
 from govlink.accounts.actor import Actor
 from govlink.catalog import overlap, service
 from govlink.catalog.models import Resource
-from govlink.catalog.quality import quality_of
+from govlink.catalog.quality import stored_quality
 from govlink.catalog.schemas import OverlapOut, ResourceIn, ResourceOut, ReviewIn, RevisionOut
 from govlink.catalog.search import SearchQuery, find
 from govlink.catalog.vocabulary import (
@@ -102,7 +103,7 @@ def search_resources(
                         share_type=r.share_type, open_type=r.open_type, format=r.format, update_cycle=r.update_cycle,
                         subject_type=r.subject_type,
                         published_on=r.published_on.isoformat() if r.published_on else None,
-                        quality_score=quality_of(r).score)
+                        quality_score=stored_quality(r).score)
         for r in result.resources
     ]
     out = SearchOut(total=result.total, offset=offset, limit=limit, results=summaries, facets=result.facets)
@@ -200,8 +201,9 @@ def overlap_report(session: DbSession) -> list[CollectedItemOut]:
 def department_scores(session: DbSession) -> list[DepartmentScore]:
     departments = accounts.departments_by_id(session)
     qualities: dict[int, list[Any]] = defaultdict(list)
-    for resource in session.scalars(select(Resource).where(Resource.status == Status.PUBLISHED)):
-        qualities[resource.department_id].append(quality_of(resource))
+    published = select(Resource).where(Resource.status == Status.PUBLISHED).options(lazyload(Resource.items))
+    for resource in session.scalars(published):
+        qualities[resource.department_id].append(stored_quality(resource))
     scores = []
     for department_id, found in qualities.items():
         department = departments[department_id]

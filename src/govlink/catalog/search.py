@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Float, Integer, Select, String, func, literal_column, or_, select, text, type_coerce, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from govlink.catalog.models import Resource
 from govlink.catalog.search_terms import index_terms, initials_key, is_latin, pinyin_key, query_terms
@@ -189,7 +189,8 @@ def find(session: Session, query: SearchQuery, department_ids: Mapping[str, int]
     # Sort on (value, id); ties fall to the id in the same direction, so paging is stable.
     rows.sort(key=lambda row: (row[8], row[0]), reverse=descending)
     page_ids = [row[0] for row in rows[query.offset:query.offset + query.limit]]
-    loaded = {r.id: r for r in session.scalars(select(Resource).where(Resource.id.in_(page_ids)))}
+    page = select(Resource).where(Resource.id.in_(page_ids)).options(lazyload(Resource.items))
+    loaded = {r.id: r for r in session.scalars(page)}
     resources = [loaded[i] for i in page_ids]
     total = len(rows)
     return SearchResult(total, resources, facets)

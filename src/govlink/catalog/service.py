@@ -135,6 +135,8 @@ def _revise(session: Session, actor: Actor, resource: Resource, action: str, bef
     number = (session.scalar(select(ResourceRevision.number).where(ResourceRevision.resource_id == resource.id)
                              .order_by(ResourceRevision.number.desc()).limit(1)) or 0) + 1
     resource.revision = number
+    quality = quality_of(resource)
+    resource.completeness, resource.quality_missing = quality.completeness, quality.missing
     session.add(ResourceRevision(resource_id=resource.id, number=number, action=action, actor=actor.username,
                                  comment=comment, diff=_diff(before, after), snapshot=after))
     resource.updated_at = utcnow()
