@@ -4,17 +4,13 @@ browser (Debian's Chromium driven by Playwright), and every page reachable from 
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from urllib.parse import urljoin, urlsplit
 
-import httpx
 import pytest
 
 from govlink.demo.service import DemoAccount, build_demo
+from tests.servers import govlink_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
@@ -24,36 +20,12 @@ pytestmark = [
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[DemoAccount]]]:
     data_dir = tmp_path_factory.mktemp("demo") / "govlink-data"
     result = build_demo(data_dir, persons=300, seed=7)
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "govlink", "--data-dir", str(data_dir), "serve", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None:
-                raise RuntimeError(server.stderr.read().decode() if server.stderr else "server exited")
-            time.sleep(0.1)
+    with govlink_server("--data-dir", str(data_dir), worker=True) as base:
         yield base, result.accounts
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -5,24 +5,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
 from govlink.transparency.checkpoint import SigningKey
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.servers import govlink_server
 
 
 def govlink(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -39,21 +31,8 @@ def platform(fresh_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, st
            "GOVLINK_WITNESS_KEYS": json.dumps([vkey])}
     assert govlink(env, "init", "--admin-password", "a-long-password").returncode == 0
     assert govlink(env, "user", "create", "auditor", "--role", "auditor").returncode == 0
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "govlink", "serve", "--port", str(port), "--no-worker"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+    with govlink_server(env=env) as base:
         yield base, env, witness_key
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_witness_cosigns_consistent_checkpoints_and_refuses_a_rewrite(
