@@ -173,17 +173,20 @@ def find(session: Session, query: SearchQuery, department_ids: Mapping[str, int]
         hits = hits.add_columns(sort_column)
     if matched is not None:
         ranked_rows = matched.subquery("ranked_rows")
-        ranked = (select(ranked_rows.c.resource_id, func.min(ranked_rows.c.score).label("score"))
-                  .group_by(ranked_rows.c.resource_id).subquery("ranked"))
+        if isinstance(matched, Select):  # one source of matches: each resource appears once already
+            ranked = ranked_rows
+        else:  # full text and pinyin keys: a resource may match both, keep its best score
+            ranked = (select(ranked_rows.c.resource_id, func.min(ranked_rows.c.score).label("score"))
+                      .group_by(ranked_rows.c.resource_id).subquery("ranked"))
         if sort_column is None:
             hits = hits.add_columns(ranked.c.score)
         hits = hits.join(ranked, ranked.c.resource_id == Resource.id)
     # One query brings every hit's facet and sort values: the facets are counted here, not by seven more
     # queries that would each run the full-text match again.
     rows: list[tuple[Any, ...]] = [tuple(row) for row in session.execute(hits)]
-    facets: dict[str, dict[str, int]] = {}
-    for position, name in enumerate(FACETS, start=1):
-        facets[name] = dict(Counter(str(row[position]) for row in rows).most_common())
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in range(len(FACETS) + 1)]
+    facets = {name: {str(value): count for value, count in Counter(columns[position]).most_common()}
+              for position, name in enumerate(FACETS, start=1)}
     codes = {v: k for k, v in department_ids.items()}
     facets["department"] = {codes.get(int(k), k): v for k, v in facets["department"].items()}
     # Sort on (value, id); ties fall to the id in the same direction, so paging is stable.
