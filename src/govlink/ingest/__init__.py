@@ -1,0 +1,1 @@
+"""Ingestion: any department file or database in, standardised versioned data out."""
