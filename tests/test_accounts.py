@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -197,3 +198,37 @@ def test_token_created_and_revoked_through_account_page(client: TestClient, make
     revoked = client.post(f"/account/tokens/{token_id}/revoke", data={"csrf_token": form_csrf(created.text)})
     assert revoked.status_code == 200
     assert client.get("/api/tokens").json()[0]["revoked_at"] is not None
+
+
+def test_sign_in_is_committed_before_the_response_is_sent(
+    app: Any, make_user: Callable[..., str], monkeypatch: Any
+) -> None:
+    """A browser follows the redirect at once: its session must already be in the database."""
+    from sqlalchemy.orm import Session
+
+    events: list[str] = []
+    real_commit = Session.commit
+
+    def commit(self: Session) -> None:
+        events.append("commit")
+        real_commit(self)
+
+    async def recording_app(scope: Any, receive: Any, send: Any) -> None:
+        async def recording_send(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                events.append("response")
+            await send(message)
+
+        await app(scope, receive, recording_send)
+
+    name = make_user(Role.ANALYST)
+    browser = TestClient(recording_app)  # type: ignore[arg-type]
+    page = browser.get("/login").text
+    from tests.conftest import form_csrf
+
+    monkeypatch.setattr(Session, "commit", commit)
+    events.clear()
+    response = browser.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": form_csrf(page)},
+                            follow_redirects=False)
+    assert response.status_code == 303
+    assert "commit" in events and events.index("commit") < events.index("response"), events

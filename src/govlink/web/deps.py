@@ -48,7 +48,10 @@ def db_session(request: Request) -> Iterator[Session]:
             session.commit()
 
 
-DbSession = Annotated[Session, Depends(db_session)]
+# scope="function": the transaction commits before the response is sent. With the default ("request") it
+# would commit afterwards, so a browser following a redirect could arrive before its new session exists,
+# and data could leave before its transparency-log entry is committed.
+DbSession = Annotated[Session, Depends(db_session, scope="function")]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 AppTemplates = Annotated[Templates, Depends(get_templates)]
 
