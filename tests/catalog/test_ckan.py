@@ -40,10 +40,8 @@ def published(session: Session) -> dict[str, str]:
                           "share_type": "conditional", "share_condition": "户籍核验",
                           "items": [{"name": "姓名", "semantic_type": "person.name"}]}),
     ):
-        resource = catalog.create_resource(session, SYSTEM, ResourceIn.model_validate(
+        resource = catalog.register_and_publish(session, SYSTEM, ResourceIn.model_validate(
             {**BASE, **extra, "department_code": department}))
-        catalog.submit(session, SYSTEM, resource.code)
-        catalog.review(session, SYSTEM, resource.code, approve=True, comment="")
         codes[key] = resource.code
     session.commit()
     return codes

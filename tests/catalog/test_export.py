@@ -18,14 +18,12 @@ HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 
 
 def publish(session: Session, name: str, open_type: str = "open") -> str:
-    resource = catalog.create_resource(session, SYSTEM, ResourceIn.model_validate({
+    resource = catalog.register_and_publish(session, SYSTEM, ResourceIn.model_validate({
         "name": name, "classification": "204", "department_code": "SC", "share_type": "unconditional",
         "open_type": open_type, "licence": "CC-BY-4.0" if open_type != "closed" else None,
         "update_cycle": "monthly", "summary": f"{name}的说明，按月更新，供公众下载使用。",
         "items": [{"name": "行业"}, {"name": "数量", "data_type": "integer"}],
     }))
-    catalog.submit(session, SYSTEM, resource.code)
-    catalog.review(session, SYSTEM, resource.code, approve=True, comment="")
     return resource.code
 
 

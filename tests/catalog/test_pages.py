@@ -68,12 +68,10 @@ def test_home_and_department_pages_show_the_catalog(client: TestClient, session:
     from govlink.catalog.schemas import ResourceIn
 
     accounts.create_department(session, SYSTEM, DepartmentIn(code="HB", name="生态环境分局"))
-    resource = catalog.create_resource(session, SYSTEM, ResourceIn.model_validate({
+    catalog.register_and_publish(session, SYSTEM, ResourceIn.model_validate({
         "name": "排污许可证信息", "classification": "205", "department_code": "HB", "share_type": "unconditional",
         "open_type": "open", "licence": "CC-BY-4.0", "summary": "本区排污单位的许可证信息，按月更新。",
         "items": [{"name": "单位名称", "semantic_type": "enterprise.name"}]}))
-    catalog.submit(session, SYSTEM, resource.code)
-    catalog.review(session, SYSTEM, resource.code, approve=True, comment="")
     session.commit()
     home = client.get("/").text
     assert "排污许可证信息" in home and 'href="/catalog?class=205"' in home

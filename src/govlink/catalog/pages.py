@@ -81,14 +81,16 @@ def workspace(request: Request, session: DbSession, actor: CurrentActor, templat
     return templates.render(request, "catalog/workspace.html", {"resources": resources, "labels": LABELS})
 
 
+def _column(data: dict[str, Any], key: str) -> list[str]:
+    """A repeated form field (one value per item row) as a list, however many rows were sent."""
+    values = data.get(key, [])
+    return values if isinstance(values, list) else [values]
+
+
 def _resource_in(data: dict[str, Any]) -> ResourceIn:
-    names = data.get("item_name", [])
-    names = names if isinstance(names, list) else [names]
-    def column(key: str) -> list[str]:
-        values = data.get(key, [])
-        return values if isinstance(values, list) else [values]
-    types, semantics, grades = column("item_data_type"), column("item_semantic_type"), column("item_grade")
-    required = set(column("item_required"))
+    names = _column(data, "item_name")
+    types, semantics = _column(data, "item_data_type"), _column(data, "item_semantic_type")
+    grades, required = _column(data, "item_grade"), set(_column(data, "item_required"))
     items = [
         {"name": name, "data_type": types[n] if n < len(types) else "string",
          "semantic_type": semantics[n] if n < len(semantics) and semantics[n] else None,
@@ -180,9 +182,7 @@ async def check_form(request: Request, session: DbSession, actor: CurrentActor, 
 
 
 def _items_of(data: dict[str, Any]) -> list[dict[str, Any]]:
-    names = data.get("item_name", [])
-    names = names if isinstance(names, list) else [names]
-    return [{"name": n} for n in names] + [{}]
+    return [{"name": n} for n in _column(data, "item_name")] + [{}]
 
 
 # --- the information office --------------------------------------------------------------------

@@ -90,8 +90,5 @@ def register_district_catalog(session: Session, manifest: DistrictManifest) -> l
     proposals += [ResourceIn.model_validate(s) for s in STATISTICS]
     codes = []
     for proposal in proposals:
-        resource = catalog.create_resource(session, SYSTEM, proposal)
-        catalog.submit(session, SYSTEM, resource.code)
-        catalog.review(session, SYSTEM, resource.code, approve=True, comment="")
-        codes.append(resource.code)
+        codes.append(catalog.register_and_publish(session, SYSTEM, proposal).code)
     return codes
