@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -82,24 +82,10 @@ def settings(tmp_path_factory: pytest.TempPathFactory, databases: FreshDatabases
     )
 
 
-def _pysqlite_savepoints(engine: Engine) -> None:
-    """Let pysqlite nest SAVEPOINTs inside the test's transaction (SQLAlchemy's documented recipe)."""
-
-    @event.listens_for(engine, "connect")
-    def _no_implicit_begin(dbapi_connection: object, _record: object) -> None:
-        dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
-
-    @event.listens_for(engine, "begin")
-    def _explicit_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
-
-
 @pytest.fixture(scope="session")
 def engine(settings: Settings) -> Iterator[Engine]:
     engine = make_engine(settings)
     upgrade(engine)
-    if settings.is_sqlite:
-        _pysqlite_savepoints(engine)
     yield engine
     engine.dispose()
 

@@ -25,7 +25,7 @@ from tests.conftest import PASSWORD
 CSRF = "csrf-for-tests"
 SAMPLE_PARAMS = {
     "code": "AZT", "username": "authz-target", "token_id": "1", "job_id": "1", "locale": "en", "index": "0",
-    "name": "status_show", "fmt": "ttl",
+    "name": "status_show", "fmt": "ttl", "number": "1", "department": "AZT",
 }
 WHO = [None, *Role]  # None: an anonymous visitor
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -20,7 +21,7 @@ COMMANDS = [
     ["department"], ["department", "create"], ["department", "list"],
     ["token"], ["token", "create"], ["token", "list"], ["token", "revoke"],
     ["demo"], ["demo", "generate"],
-    ["audit"], ["audit", "verify"], ["audit", "checkpoint"], ["audit", "public-key"], ["witness"],
+    ["audit"], ["audit", "verify"], ["audit", "checkpoint"], ["audit", "public-key"], ["witness"], ["ingest"],
 ]
 VALID_USCC = "11330106MB0000000D"
 
@@ -98,3 +99,26 @@ def test_python_dash_m_works() -> None:
     done = subprocess.run([sys.executable, "-m", "govlink", "--version"], capture_output=True, text=True,
                           check=True)
     assert done.stdout.startswith("govlink ")
+
+
+def test_ingest_prints_the_contract_and_refuses_an_unreadable_file(fresh_url: str, tmp_path: Path) -> None:
+    assert govlink("init", url=fresh_url, data_dir=tmp_path)[0] == 0
+    assert govlink("department", "create", "RS", "人社局", url=fresh_url, data_dir=tmp_path)[0] == 0
+    extract = tmp_path / "参保人员.csv"
+    extract.write_bytes("姓名,公民身份号码,参保日期\n张三,11010519491231002X,2020-01-01\n李四,110105194912310021,"
+                        "2020-02-30\n".encode("gbk"))
+    code, out = govlink("ingest", str(extract), "--department", "RS", "--json", url=fresh_url, data_dir=tmp_path)
+    assert code == 0, out
+    outcome = json.loads(out)
+    assert {"resource", "version", "encoding", "format", "mapping", "rows_read", "rows_accepted",
+            "rows_quarantined", "quarantine_reasons"} <= set(outcome)
+    assert (outcome["encoding"], outcome["format"], outcome["version"]) == ("gbk", "csv", 1)
+    assert (outcome["rows_read"], outcome["rows_accepted"], outcome["rows_quarantined"]) == (2, 1, 1)
+    assert outcome["mapping"]["公民身份号码"] == "公民身份号码"
+    code, out = govlink("ingest", str(extract), "--department", "RS", "--resource", outcome["resource"],
+                        url=fresh_url, data_dir=tmp_path)
+    assert code == 0 and "unchanged" in out
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(b"\xff\xfe\xfd\x00\x81 not text at all \xc3")
+    code, out = govlink("ingest", str(broken), "--department", "RS", url=fresh_url, data_dir=tmp_path)
+    assert code == 1 and "broken.csv" in out and len(out.strip().splitlines()) == 1

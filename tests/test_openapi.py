@@ -17,7 +17,7 @@ def test_openapi_schema_matches_golden_file(client: TestClient) -> None:
 def test_every_api_operation_is_documented(client: TestClient) -> None:
     schema = client.get("/api/openapi.json").json()
     for path, operations in schema["paths"].items():
-        assert path.startswith(("/api/", "/catalog.", "/dataset/")), path  # JSON API and DCAT documents
+        assert path.startswith(("/api/", "/catalog.", "/dataset/", "/open/")), path  # JSON API, DCAT, open data
         for method, operation in operations.items():
             assert operation.get("summary"), f"{method.upper()} {path} has no summary"
 

@@ -27,6 +27,8 @@ from govlink.catalog import export as catalog_export
 from govlink.catalog import pages as catalog_pages
 from govlink.catalog import routes as catalog_routes
 from govlink.db.engine import make_engine, make_sessionmaker
+from govlink.ingest import pages as ingest_pages
+from govlink.ingest import routes as ingest_routes
 from govlink.jobs import routes as jobs_routes
 from govlink.jobs.worker import Handler, JobContext, Worker
 from govlink.kit.errors import GovLinkError, NotSignedIn
@@ -153,6 +155,8 @@ def create_app(
         catalog_ckan.router,
         catalog_export.router,
         catalog_pages.router,
+        ingest_routes.router,
+        ingest_pages.router,
         transparency_routes.router,
         transparency_pages.router,
     ):

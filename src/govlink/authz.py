@@ -43,6 +43,7 @@ STAFF = frozenset({Role.ADMIN, Role.STEWARD, Role.APPROVER, Role.ANALYST, Role.A
 OVERSIGHT = frozenset({Role.ADMIN, Role.AUDITOR})
 PUBLIC = frozenset({Role.PUBLIC})
 STEWARDS = frozenset({Role.ADMIN, Role.STEWARD})
+DATA_KEEPERS = frozenset({Role.ADMIN, Role.STEWARD, Role.APPROVER})  # and the service checks the department
 
 MATRIX: dict[str, Rule] = {
     # portal: public pages and the health check
@@ -113,6 +114,24 @@ MATRIX: dict[str, Rule] = {
     "catalog.ckan.v3_post": Rule("anyone", Scope.CATALOG_READ),
     "catalog.dcat.catalog": Rule("anyone", Scope.CATALOG_READ),
     "catalog.dcat.dataset": Rule("anyone", Scope.CATALOG_READ),
+    # data: departments load their own data; rows are read by their department (service checks), open data
+    # by anyone
+    "ingest.api.upload": Rule(STEWARDS, Scope.DATA_WRITE),
+    "ingest.api.upload_new": Rule(STEWARDS, Scope.DATA_WRITE),
+    "ingest.api.fix": Rule(STEWARDS, Scope.DATA_WRITE),
+    "ingest.api.restore": Rule(STEWARDS, Scope.DATA_WRITE),
+    "ingest.api.versions": Rule(STAFF, Scope.DATA_READ),
+    "ingest.api.version": Rule(STAFF, Scope.DATA_READ),
+    "ingest.api.quarantine": Rule(DATA_KEEPERS, Scope.DATA_READ),
+    "ingest.api.quarantine_csv": Rule(DATA_KEEPERS, Scope.DATA_READ),
+    "ingest.api.diff": Rule(DATA_KEEPERS, Scope.DATA_READ),
+    "ingest.api.open_rows": Rule("anyone", Scope.DATA_READ),
+    "ingest.open.download": ANYONE,
+    "ingest.page.data": Rule(STAFF),
+    "ingest.page.upload": Rule(STEWARDS),
+    "ingest.page.version": Rule(DATA_KEEPERS),
+    "ingest.page.fix": Rule(STEWARDS),
+    "ingest.page.restore": Rule(STEWARDS),
     "catalog.page.search": ANYONE,
     "catalog.page.resource": ANYONE,
     "catalog.page.workspace": Rule(STEWARDS),

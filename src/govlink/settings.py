@@ -70,6 +70,14 @@ class Settings(BaseSettings):
     checkpoint_minutes: int = Field(
         default=10, ge=1, description="How often the worker publishes a signed checkpoint of the log."
     )
+    max_upload_bytes: int = Field(
+        default=2 << 30, ge=1024, description="Largest file a department may upload or ingest (refused while it "
+        "streams in, not after)."
+    )
+    max_upload_rows: int = Field(default=20_000_000, ge=1, description="Most records one file may hold.")
+    ingest_seconds: float = Field(
+        default=900.0, gt=0, description="Longest time reading one file may take before it is refused."
+    )
 
     @classmethod
     def settings_customise_sources(

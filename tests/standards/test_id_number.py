@@ -87,6 +87,13 @@ def test_errors_say_what_is_wrong(raw: str, code: str) -> None:
     assert caught.value.code == code
 
 
+@pytest.mark.parametrize("raw", ["110105194912310²2X", "１１０１０５４９１２３１００²", "١١٠١٠٥١٩٤٩١٢٣١٠٠٢X"])
+def test_digits_other_than_ascii_are_refused_not_crashed_on(raw: str) -> None:
+    with pytest.raises(IdNumberError) as caught:
+        parse_id_number(raw)
+    assert caught.value.code in {"id.format", "id.length"}
+
+
 @given(st.text(max_size=30))
 def test_parser_never_crashes_on_arbitrary_text(raw: str) -> None:
     try:

@@ -11,6 +11,8 @@ class Scope(StrEnum):
     JOBS_READ = "jobs:read"
     CATALOG_READ = "catalog:read"
     CATALOG_WRITE = "catalog:write"
+    DATA_READ = "data:read"
+    DATA_WRITE = "data:write"
     TRANSPARENCY_READ = "transparency:read"
     TRANSPARENCY_WRITE = "transparency:write"
     TRANSPARENCY_WITNESS = "transparency:witness"

@@ -22,6 +22,7 @@ from govlink.catalog.models import Resource
 from govlink.catalog.routes import is_official
 from govlink.catalog.search import SearchQuery, find
 from govlink.catalog.vocabulary import CLASS_NAMES, LABELS, OpenType, Status, class_label
+from govlink.ingest import service as ingest
 from govlink.kit.errors import GovLinkError, InvalidInput, NotFound
 from govlink.web.deps import CurrentActor, DbSession
 
@@ -96,6 +97,9 @@ def package_dict(session: Session, request: Request, resource: Resource, departm
               "subject_type": LABELS[f"subject.{resource.subject_type}"],
               "share_condition": resource.share_condition, "information_items": json.dumps(
                   [{"name": i.name, "semantic_type": i.semantic_type} for i in resource.items], ensure_ascii=False)}
+    resources = [_resource_dict(base, resource)]
+    if ingest.open_version(session, resource) is not None:
+        resources.append(_data_resource_dict(base, resource))
     return {
         "id": resource.code, "name": resource.code, "title": resource.name, "notes": resource.summary,
         "type": "dataset", "state": "active", "private": resource.open_type == OpenType.CLOSED,
@@ -104,7 +108,7 @@ def package_dict(session: Session, request: Request, resource: Resource, departm
         "metadata_created": resource.created_at.isoformat(), "metadata_modified": resource.updated_at.isoformat(),
         "url": f"{base}/catalog/{resource.code}", "version": str(resource.revision),
         "num_tags": len(tags), "tags": [{"name": t, "display_name": t, "state": "active"} for t in tags],
-        "groups": groups, "num_resources": 1, "resources": [_resource_dict(base, resource)],
+        "groups": groups, "num_resources": len(resources), "resources": resources,
         "extras": [{"key": k, "value": v} for k, v in extras.items()],
     }
 
@@ -114,6 +118,13 @@ def _resource_dict(base: str, resource: Resource) -> dict[str, Any]:
             "format": "JSON", "url": f"{base}/api/catalog/resources/{resource.code}", "url_type": None,
             "datastore_active": False, "state": "active", "position": 0,
             "description": "GovLink 目录元数据（信息项、共享与开放属性）"}
+
+
+def _data_resource_dict(base: str, resource: Resource) -> dict[str, Any]:
+    return {"id": f"{resource.code}-data", "package_id": resource.code, "name": f"{resource.name}（数据）",
+            "format": "CSV", "url": f"{base}/open/{resource.code}.csv", "url_type": "datastore",
+            "datastore_active": True, "state": "active", "position": 1,
+            "description": "已发布版本的开放数据（不含个人信息项），也可通过 datastore_search 查询"}
 
 
 def _visible(session: Session, actor: Actor, code: str) -> Resource:
@@ -192,14 +203,38 @@ def _actions() -> dict[str, Callable[[Session, Request, Actor, dict[str, Any]], 
 
     def resource_show(s: Session, r: Request, a: Actor, p: dict[str, Any]) -> Any:
         identifier = str(p.get("id", ""))
+        base = str(r.base_url).rstrip("/")
+        if identifier.endswith("-data"):
+            resource = _visible(s, a, identifier.removesuffix("-data"))
+            if ingest.open_version(s, resource) is None:
+                raise NotFound("Not found")
+            return _data_resource_dict(base, resource)
         if not identifier.endswith("-metadata"):
             raise NotFound("Not found")
-        return _resource_dict(str(r.base_url).rstrip("/"), _visible(s, a, identifier.removesuffix("-metadata")))
+        return _resource_dict(base, _visible(s, a, identifier.removesuffix("-metadata")))
 
     def datastore_search(s: Session, r: Request, a: Actor, p: dict[str, Any]) -> Any:
-        identifier = str(p.get("resource_id", ""))
-        _visible(s, a, identifier.removesuffix("-metadata"))
-        raise NotFound("no data has been published for this resource yet")
+        identifier = str(p.get("resource_id") or p.get("id") or "")
+        if not identifier.endswith("-data"):
+            raise NotFound("Not found: only a dataset's -data resource is in the datastore")
+        code = identifier.removesuffix("-data")
+        _visible(s, a, code)
+        limit, offset = _int(p, "limit", 100, 0, 1000), _int(p, "offset", 0, 0, 10**9)
+        filters = p.get("filters") or {}
+        if isinstance(filters, str):
+            try:
+                filters = json.loads(filters)
+            except ValueError as exc:
+                raise InvalidInput("filters must be a JSON object", field="filters") from exc
+        if not isinstance(filters, dict):
+            raise InvalidInput("filters must be a JSON object", field="filters")
+        _, _, fields, total, rows = ingest.open_rows(s, a, code, offset=offset, limit=max(limit, 1),
+                                                          filters={str(k): str(v) for k, v in filters.items()})
+        path = f"/api/3/action/datastore_search?resource_id={identifier}"
+        return {"resource_id": identifier, "include_total": True, "total": total, "limit": limit, "offset": offset,
+                "records_format": "objects", "records": rows[:limit],
+                "fields": [{"id": "_id", "type": "int"}] + [{"id": f, "type": "text"} for f in fields],
+                "_links": {"start": path, "next": f"{path}&offset={offset + limit}"}}
 
     return {"package_search": package_search, "package_show": package_show, "package_list": package_list,
             "organization_list": organization_list, "organization_show": organization_show,

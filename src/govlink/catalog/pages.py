@@ -26,6 +26,7 @@ from govlink.catalog.vocabulary import (
     UpdateCycle,
     semantic_types,
 )
+from govlink.ingest import service as ingest
 from govlink.kit.errors import GovLinkError, InvalidInput
 from govlink.web.deps import AppTemplates, CurrentActor, DbSession
 
@@ -61,8 +62,13 @@ def resource_page(code: str, request: Request, session: DbSession, actor: Curren
     out = service.resource_out(session, resource)
     semantic = {i.semantic_type for i in resource.items if i.semantic_type}
     similar = overlap.similar_resources(session, semantic, resource.subject_type, resource.department_id)
+    preview = None
+    if ingest.open_version(session, resource) is not None:
+        _, version, fields, total, rows = ingest.open_rows(session, actor, code, limit=20)
+        preview = {"version": version.number, "fields": fields, "total": total, "rows": rows}
     context = {"r": out, "revisions": service.revisions(session, resource)[:20], "similar": similar,
-               "can_edit": service.may_edit(actor, resource),
+               "can_edit": service.may_edit(actor, resource), "preview": preview,
+               "is_staff": bool(actor.roles & service.STAFF),
                "api_url": f"/api/catalog/resources/{out.code}", **vocabulary_context()}
     return templates.render(request, "catalog/resource.html", context)
 

@@ -292,3 +292,9 @@ def department_resources(session: Session, actor: Actor, department_id: int) -> 
     rows = session.scalars(select(Resource).where(Resource.department_id == department_id)
                            .order_by(Resource.updated_at.desc())).all()
     return [r for r in rows if can_see(actor, r)]
+
+
+def record_data_update(session: Session, resource: Resource, at: dt.datetime) -> None:
+    """A new version of the resource's data was published (timeliness is measured from it)."""
+    resource.data_updated_at = at
+    session.flush()

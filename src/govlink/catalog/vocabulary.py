@@ -126,8 +126,6 @@ def class_label(code: str) -> str:
 PERSON_ATTRIBUTES = ("id_number", "name", "gender", "birth_date", "phone", "address", "ethnicity", "household_id")
 ENTERPRISE_ATTRIBUTES = ("name", "uscc", "old_tax_id", "address", "registered_on", "status", "legal_rep_name")
 ROLES = ("guardian", "legal_rep", "employer", "spouse", "head", "contact", "applicant")
-PERSONAL_ATTRIBUTES = frozenset({"id_number", "name", "birth_date", "phone", "address", "ethnicity",
-                                 "household_id", "legal_rep_name"})
 _SEMANTIC = re.compile(r"^(person|enterprise)(?:\[([a-z_]+)\])?\.([a-z_]+)$")
 
 
@@ -143,7 +141,8 @@ class SemanticType:
 
     @property
     def is_personal(self) -> bool:
-        return self.entity == "person" or self.attribute in PERSONAL_ATTRIBUTES
+        # An enterprise's name, code and address are public registration facts; its legal representative is a person.
+        return self.entity == "person" or self.attribute == "legal_rep_name"
 
 
 def parse_semantic_type(value: str) -> SemanticType:

@@ -13,6 +13,7 @@ from govlink.accounts.roles import Role
 from govlink.accounts.schemas import UserIn
 from govlink.cli import audit, db, demo, departments, tokens, users
 from govlink.cli.context import Platform, console, fail, operator, platform, set_data_dir
+from govlink.cli.ingest import ingest
 from govlink.cli.witness import witness
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ app.add_typer(tokens.app, name="token")
 app.add_typer(demo.app, name="demo")
 app.add_typer(audit.app, name="audit")
 app.command(name="witness")(witness)
+app.command(name="ingest")(ingest)
 
 DataDir = Annotated[
     Path | None,

@@ -1,8 +1,9 @@
-"""The synthetic district's catalog: one resource per department extract, with the share and open types
-a district would give them, plus open statistics, registered, submitted and published."""
+"""The synthetic district's catalog: one resource per department extract, made by ingesting the extract, with
+the share and open types a district would give them, plus open statistics; all published."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -13,9 +14,11 @@ from govlink.catalog.schemas import ResourceIn
 from govlink.catalog.vocabulary import ENTERPRISE_ATTRIBUTES, PERSON_ATTRIBUTES
 from govlink.demo.district import department
 from govlink.demo.generator import DistrictManifest, ExtractInfo
+from govlink.ingest import service as ingest
+from govlink.ingest.service import NewResource
 
 ROLE_ENTITY = {"employer": "enterprise", "spouse": "person", "guardian": "person", "legal_rep": "person"}
-OPEN = {"open_type": "open", "licence": "CC-BY-4.0"}
+OPEN: dict[str, Any] = {"open_type": "open", "licence": "CC-BY-4.0"}
 
 # Per extract: classification, update cycle and the share/open decision a district would take.
 POLICY: dict[str, dict[str, Any]] = {
@@ -64,31 +67,23 @@ def semantic_type(subject: str, field: str) -> str | None:
     return f"{entity}[{role}].{attribute}" if role else f"{entity}.{attribute}"
 
 
-def resource_for(extract: ExtractInfo) -> ResourceIn:
-    fields = dict(extract.fields)
-    items = []
-    for column in extract.columns:
-        semantic = semantic_type(extract.subject, fields[column]) if column in fields else None
-        attribute = fields.get(column, "")
-        date_like = attribute.endswith(("_on", "birth_date", "valid_from", "valid_until")) or column.endswith("日期")
-        grade = "core" if semantic and semantic.endswith("id_number") else ("important" if semantic else "general")
-        items.append({"name": column, "semantic_type": semantic, "data_type": "date" if date_like else "string",
-                      "grade": grade, "required": bool(semantic and semantic.endswith(("id_number", "uscc")))})
-    policy = POLICY.get(extract.file_name, {"classification": "3", "share_type": "unconditional"})
+def ingest_extract(session: Session, extracts: Path, extract: ExtractInfo) -> str:
+    """Ingest one department extract as its steward would with ``govlink ingest FILE --department D``: the
+    resource is created from the file (items, semantic types and subject proposed), then published."""
+    policy = POLICY.get(extract.file_name, {})
     summary = (f"{extract.title}，由{department(extract.department_code).name}提供，共{len(extract.columns)}个信息项，"
                f"原始文件为{extract.format.upper()}格式。")
-    return ResourceIn.model_validate({
-        "name": extract.title, "summary": summary, "department_code": extract.department_code,
-        "format": {"csv": "CSV", "tsv": "CSV", "jsonl": "JSON", "xlsx": "XLSX"}[extract.format],
-        "subject_type": extract.subject, "items": items, **policy,
-    })
+    new = NewResource(name=extract.title, summary=summary, **policy)
+    outcome = ingest.ingest(session, SYSTEM, extracts / extract.file_name, file_name=extract.file_name,
+                            department_code=extract.department_code, new=new)
+    catalog.submit(session, SYSTEM, outcome.resource)
+    catalog.review(session, SYSTEM, outcome.resource, approve=True, comment="")
+    return outcome.resource
 
 
-def register_district_catalog(session: Session, manifest: DistrictManifest) -> list[str]:
-    """Register, submit and publish the district's resources; returns their codes."""
-    proposals = [resource_for(e) for e in manifest.extracts]
-    proposals += [ResourceIn.model_validate(s) for s in STATISTICS]
-    codes = []
-    for proposal in proposals:
-        codes.append(catalog.register_and_publish(session, SYSTEM, proposal).code)
+def register_district_catalog(session: Session, manifest: DistrictManifest, extracts: Path) -> list[str]:
+    """Ingest every extract into its department's new resource, register the open statistics; publish all."""
+    codes = [ingest_extract(session, extracts, e) for e in manifest.extracts]
+    for spec in STATISTICS:
+        codes.append(catalog.register_and_publish(session, SYSTEM, ResourceIn.model_validate(spec)).code)
     return codes

@@ -133,8 +133,8 @@ def build_demo(
             result.accounts.append(
                 DemoAccount(username, created.password, roles, department, display_name)
             )
-        report("registering and publishing the district's catalog", 0.85)
-        result.resources = register_district_catalog(session, manifest)
+        report("ingesting every department's extract and publishing the catalog", 0.85)
+        result.resources = register_district_catalog(session, manifest, data_dir / "extracts")
         report("publishing the transparency log's first checkpoint", 0.9)
         key = transparency.load_or_create_key(settings.log_key_path, settings.log_origin)
         transparency.publish_checkpoint(session, key, transparency.LogTree())

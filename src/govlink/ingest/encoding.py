@@ -102,6 +102,19 @@ def check(path: Path, encoding: str) -> Detected:
     return Detected(name, name in {"utf-8-sig", "utf-16"} or head.startswith(codecs.BOM_UTF8))
 
 
+def utf8_copy(path: Path, detected: Detected, folder: Path) -> Path:
+    """The file as UTF-8 without BOM: the original when it already is, else a copy transcoded into ``folder``."""
+    if detected.encoding == "utf-8":
+        return path
+    target = folder / "utf8.txt"
+    decoder = codecs.getincrementaldecoder(detected.encoding)(errors="strict")
+    with path.open("rb") as source, target.open("w", encoding="utf-8", newline="") as sink:
+        for chunk in _chunks(source):
+            sink.write(decoder.decode(chunk))
+        sink.write(decoder.decode(b"", final=True))
+    return target
+
+
 def _refuse(path: Path, encoding: str, offset: int | None = None) -> Detected:
     failed_at = offset if offset is not None else first_error(path, encoding)
     tried = ", ".join(CANDIDATES)

@@ -4,27 +4,37 @@ The file is decoded strictly in its detected (or named) encoding and, when that 
 to UTF-8 in bounded chunks first, since DuckDB reads UTF-8.  DuckDB's reader keeps every line it cannot
 split into the header's columns in its rejects table, with the line number and the raw text: those become
 quarantined rows, never dropped, so rows read = rows accepted + rows rejected.
+
+This module also holds what every reader shares: the result (:class:`ReadResult`), the refusal
+(:class:`ReadProblem`) and the safety limits a reader enforces while it reads (:class:`Limits`).
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import shutil
 import tempfile
-from dataclasses import dataclass
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
-from govlink.ingest.encoding import CHUNK, Detected, check, detect
+from govlink.ingest.encoding import check, detect, utf8_copy
 
 DELIMITERS = {",": "csv", "\t": "tsv", "|": "txt", ";": "txt"}
+MiB = 1 << 20
+GiB = 1 << 30
 
 
 class ReadProblem(ValueError):
+    """The file cannot be read at all; ``code`` says why (read.format, read.too_large, read.unsafe …)."""
+
     def __init__(self, message: str, code: str) -> None:
         super().__init__(message)
         self.code = code
@@ -43,31 +53,91 @@ class ReadResult:
     table: pa.Table  # every column as text, plus "_record": the 1-based record ordinal
     columns: list[str]
     rejected: list[Rejected]
-    encoding: str
+    encoding: str  # the text encoding read ("" for spreadsheets and Parquet)
     format: str
-    delimiter: str
+    delimiter: str  # "" unless delimited text
+    # Columns holding numbers of 15 or more digits: Excel keeps 15 significant digits, so such IDs are suspect.
+    mangled_columns: list[str] = field(default_factory=list)
 
     @property
     def rows_read(self) -> int:
         return int(self.table.num_rows) + len(self.rejected)
 
 
-def _utf8_copy(path: Path, detected: Detected, folder: Path) -> Path:
-    """The file as UTF-8 without BOM: the original when it already is, else a transcoded copy."""
-    if detected.encoding == "utf-8":
-        return path
-    target = folder / "utf8.csv"
-    decoder = codecs.getincrementaldecoder(detected.encoding)(errors="strict")
-    with path.open("rb") as source, target.open("w", encoding="utf-8", newline="") as sink:
-        while chunk := source.read(CHUNK):
-            sink.write(decoder.decode(chunk))
-        sink.write(decoder.decode(b"", final=True))
-    return target
+@dataclass(frozen=True)
+class Limits:
+    """How much a reader accepts from one file before it refuses it; checked while reading, not after."""
+
+    max_bytes: int = 2 * GiB
+    max_rows: int = 20_000_000
+    max_columns: int = 1_000
+    max_line_bytes: int = 1 * MiB  # one line of delimited text or JSON Lines, one JSON array element
+    max_cell_chars: int = 32_767  # one spreadsheet cell, as in Excel
+    max_unzipped_bytes: int = 2 * GiB  # all entries of an XLSX archive, or a Parquet file's uncompressed pages
+    max_zip_ratio: float = 200.0  # uncompressed / compressed size of one archive entry
+    seconds: float = 900.0  # time budget of one read
 
 
-def _header_line(path: Path, skip: int) -> str:
+def check_size(path: Path, limits: Limits) -> int:
+    """The file's size in bytes; a file over ``limits.max_bytes`` is refused before anything is read."""
+    size = path.stat().st_size
+    if size > limits.max_bytes:
+        raise ReadProblem(f"the file is {size:,} bytes, more than the {limits.max_bytes:,} bytes allowed",
+                          "read.too_large")
+    return size
+
+
+def check_rows(count: int, limits: Limits) -> None:
+    if count > limits.max_rows:
+        raise ReadProblem(f"the file has more than the {limits.max_rows:,} records allowed", "read.too_large")
+
+
+def check_columns(count: int, limits: Limits, where: str = "the header") -> None:
+    if count > limits.max_columns:
+        raise ReadProblem(f"{where} has {count:,} columns, more than the {limits.max_columns:,} allowed",
+                          "read.too_large")
+
+
+class Deadline:
+    """The time budget of one read: checked between chunks, and enforced inside DuckDB by interrupting it."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._ends = time.monotonic() + seconds
+
+    def check(self, where: str) -> None:
+        if time.monotonic() > self._ends:
+            raise self._problem(where)
+
+    @contextmanager
+    def guarding(self, connection: duckdb.DuckDBPyConnection, where: str) -> Iterator[None]:
+        """Interrupt the connection's running query when the budget runs out, and say so as a ReadProblem."""
+        self.check(where)
+        timer = threading.Timer(max(0.0, self._ends - time.monotonic()), connection.interrupt)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        except duckdb.InterruptException as exc:
+            raise self._problem(where) from exc
+        finally:
+            timer.cancel()
+
+    def _problem(self, where: str) -> ReadProblem:
+        return ReadProblem(f"reading stopped at {where}: it took longer than the {self.seconds:g} seconds allowed",
+                           "read.timeout")
+
+
+def _header_line(path: Path, skip: int, limits: Limits) -> str:
     with path.open(encoding="utf-8", newline="") as handle:
-        for number, line in enumerate(handle):
+        for number in range(skip + 1):
+            # readline with a size: a file without line breaks is not read whole into memory.
+            line = handle.readline(limits.max_line_bytes + 1)
+            if len(line) > limits.max_line_bytes:
+                raise ReadProblem(f"line {number + 1} is longer than the {limits.max_line_bytes:,} characters "
+                                  "allowed for a line", "read.too_large")
+            if not line:
+                break
             if number == skip:
                 return line
     raise ReadProblem("the file has no header line", "read.empty")
@@ -82,34 +152,53 @@ def sniff_delimiter(header: str) -> str:
 
 
 def read_delimited(
-    path: Path, *, encoding: str | None = None, header_row: int = 1, delimiter: str | None = None
+    path: Path,
+    *,
+    encoding: str | None = None,
+    header_row: int = 1,
+    delimiter: str | None = None,
+    limits: Limits | None = None,
 ) -> ReadResult:
-    """Read ``path`` whose header is on line ``header_row`` (1-based; lines above it are titles)."""
+    """Read ``path`` whose header is on line ``header_row`` (1-based; lines above it are titles).
+
+    A line longer than ``limits.max_line_bytes`` becomes a rejected record (LINE SIZE OVER MAXIMUM).
+    """
+    limits = limits or Limits()
+    deadline = Deadline(limits.seconds)
+    check_size(path, limits)
     detected = check(path, encoding) if encoding else detect(path)
     with tempfile.TemporaryDirectory(prefix="govlink-read-") as tmp:
-        utf8 = _utf8_copy(path, detected, Path(tmp))
+        utf8 = utf8_copy(path, detected, Path(tmp))
         skip = header_row - 1
-        header = _header_line(utf8, skip).lstrip("\ufeff")
+        header = _header_line(utf8, skip, limits).lstrip("\ufeff")
         delim = delimiter or sniff_delimiter(header)
+        names = _names(header, delim)
+        check_columns(len(names), limits)
         connection = duckdb.connect()
         try:
-            relation = connection.sql(
-                "SELECT * FROM read_csv(?, all_varchar = true, header = true, delim = ?, quote = '\"', "
-                "skip = ?, store_rejects = true, null_padding = false, auto_detect = false, "
-                "columns = ?, strict_mode = true)",
-                params=[str(utf8), delim, skip, {name: "VARCHAR" for name in _names(header, delim)}],
-            )
-            table = relation.to_arrow_table()
-            rejects = connection.sql(
-                "SELECT line, error_type, error_message, csv_line FROM reject_errors ORDER BY line"
-            ).fetchall()
+            with deadline.guarding(connection, "the delimited text"):
+                # compression = 'none': the file name never decides how the bytes are read.
+                relation = connection.sql(
+                    "SELECT * FROM read_csv(?, all_varchar = true, header = true, delim = ?, quote = '\"', "
+                    "skip = ?, store_rejects = true, null_padding = false, auto_detect = false, "
+                    "columns = ?, strict_mode = true, max_line_size = ?, compression = 'none') LIMIT ?",
+                    params=[str(utf8), delim, skip, {name: "VARCHAR" for name in names}, limits.max_line_bytes,
+                            limits.max_rows + 1],
+                )
+                table = relation.to_arrow_table()
+                rejects = connection.sql(
+                    # DuckDB lists a line once per error (a short line once per missing column): one each.
+                    "SELECT line, first(error_type ORDER BY column_idx), first(error_message ORDER BY column_idx), "
+                    "first(csv_line) FROM reject_errors GROUP BY line ORDER BY line"
+                ).fetchall()
         except duckdb.Error as exc:
             raise ReadProblem(f"the file cannot be read as delimited text: {exc}", "read.format") from exc
         finally:
             connection.close()
         shutil.rmtree(tmp, ignore_errors=True)
+    check_rows(table.num_rows + len(rejects), limits)
     # Lines are counted from the file's first line; the first data record is on line header_row + 1.
-    rejected = [Rejected(int(line) - header_row, str(kind), str(message), str(raw))
+    rejected = [Rejected(int(line) - header_row, str(kind), str(message), str(raw).strip("\r\n"))
                 for line, kind, message, raw in rejects]
     ordinals = np.arange(1, table.num_rows + len(rejected) + 1, dtype=np.int64)
     if rejected:

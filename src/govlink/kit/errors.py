@@ -32,6 +32,11 @@ class NotFound(GovLinkError):
     code = "not_found"
 
 
+class TooLarge(GovLinkError):
+    status = 413
+    code = "too_large"
+
+
 class Conflict(GovLinkError):
     status = 409
     code = "conflict"

@@ -42,9 +42,14 @@ class IdNumber:
     upgraded_from_15: bool = False
 
 
+def _digits(text: str) -> bool:
+    # ASCII only: str.isdigit() also accepts ² and other digits that int() refuses.
+    return text.isascii() and text.isdigit()
+
+
 def check_character(first17: str) -> str:
     """The GB 11643 check character for the first seventeen digits."""
-    if len(first17) != 17 or not first17.isdigit():
+    if len(first17) != 17 or not _digits(first17):
         raise IdNumberError("id.format", f"expected 17 digits, got {first17!r}")
     total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
     return _CHECK_CHARS[total % 11]
@@ -52,7 +57,7 @@ def check_character(first17: str) -> str:
 
 def upgrade_15_to_18(value: str) -> str:
     """Turn a 15-digit number (YYMMDD, born 1900–1999) into its 18-character form."""
-    if len(value) != 15 or not value.isdigit():
+    if len(value) != 15 or not _digits(value):
         raise IdNumberError("id.format", f"a 15-digit ID number has 15 digits, got {value!r}")
     first17 = value[:6] + "19" + value[6:]
     return first17 + check_character(first17)
@@ -73,12 +78,12 @@ def parse_id_number(raw: str, *, today: dt.date | None = None) -> IdNumber:
     """
     value = compact(raw).upper()
     upgraded = False
-    if len(value) == 15 and value.isdigit():
+    if len(value) == 15 and _digits(value):
         value = upgrade_15_to_18(value)
         upgraded = True
     if len(value) != 18:
         raise IdNumberError("id.length", f"an ID number has 18 characters (or 15 digits), got {len(value)}")
-    if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+    if not _digits(value[:17]) or not (_digits(value[17]) or value[17] == "X"):
         raise IdNumberError("id.format", "an ID number is 17 digits and a digit or X")
     if value[:2] in {"00", "10", "20", "30", "40", "80", "90"}:
         raise IdNumberError("id.area", f"area code {value[:6]} is not a province of GB/T 2260")
@@ -104,7 +109,7 @@ def is_valid_id_number(raw: str) -> bool:
 
 def make_id_number(area_code: str, birth_date: dt.date, sequence: int, gender: Gender) -> str:
     """Compose a valid number; ``sequence`` (0–99) is combined with the gender digit."""
-    if not (len(area_code) == 6 and area_code.isdigit()):
+    if not (len(area_code) == 6 and _digits(area_code)):
         raise IdNumberError("id.area", f"area code must be 6 digits, got {area_code!r}")
     gender_digit = (sequence * 2 + (1 if gender is Gender.MALE else 0)) % 10
     seq = f"{sequence % 100:02d}{gender_digit}"

@@ -1,0 +1,73 @@
+"""Ingestion pages: a resource's data (upload with progress, versions) and one version (counts, mapping,
+quality report, quarantine with corrections, the diff from the version before, restore)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from govlink.catalog import service as catalog
+from govlink.catalog.vocabulary import LABELS
+from govlink.ingest import service
+from govlink.kit.errors import GovLinkError
+from govlink.web.deps import AppTemplates, CurrentActor, DbSession
+
+router = APIRouter(include_in_schema=False)
+PAGE = 50
+
+
+@router.get("/data/{code}", name="ingest.page.data", response_class=HTMLResponse)
+def data_page(code: str, request: Request, session: DbSession, actor: CurrentActor,
+              templates: AppTemplates) -> Response:
+    resource, found = service.versions(session, actor, code)
+    out = catalog.resource_out(session, resource, with_related=False)
+    return templates.render(request, "ingest/data.html", {
+        "r": out, "versions": found, "labels": LABELS, "can_upload": catalog.may_edit(actor, resource),
+        "can_read": service.may_read_rows(actor, resource)})
+
+
+@router.get("/data/{code}/upload", name="ingest.page.upload", response_class=HTMLResponse)
+def upload_page(code: str, request: Request, session: DbSession, actor: CurrentActor,
+                templates: AppTemplates) -> Response:
+    resource = catalog.resource_by_code(session, actor, code)
+    out = catalog.resource_out(session, resource, with_related=False)
+    return templates.render(request, "ingest/upload.html", {"r": out})
+
+
+@router.get("/data/{code}/versions/{number}", name="ingest.page.version", response_class=HTMLResponse)
+def version_page(code: str, number: int, request: Request, session: DbSession, actor: CurrentActor,
+                 templates: AppTemplates, offset: int = 0) -> Response:
+    resource, version = service.version(session, actor, code, number)
+    offset = max(offset, 0)
+    total, records = service.quarantine(session, actor, code, number, offset=offset, limit=PAGE)
+    difference = None
+    if number > 1:
+        try:
+            difference = service.diff(session, actor, code, number - 1, number)
+        except GovLinkError:
+            difference = None
+    context: dict[str, Any] = {
+        "r": catalog.resource_out(session, resource, with_related=False), "v": version, "records": records,
+        "total": total, "offset": offset, "page": PAGE, "diff": difference,
+        "can_fix": catalog.may_edit(actor, resource),
+        "columns": [c["name"] for c in version.columns],
+    }
+    return templates.render(request, "ingest/version.html", context)
+
+
+@router.post("/data/{code}/versions/{number}/fix", name="ingest.page.fix")
+async def fix_page(code: str, number: int, request: Request, session: DbSession, actor: CurrentActor) -> Response:
+    """One quarantined record's corrected values, from the form beside it: a new version."""
+    form = await request.form()
+    record = int(str(form.get("record", "0")) or 0)
+    values = {str(k)[len("value:"):]: str(v) for k, v in form.multi_items() if str(k).startswith("value:")}
+    outcome = service.fix_records(session, actor, code, number, {record: values})
+    return RedirectResponse(f"/data/{code}/versions/{outcome.version}", status_code=303)
+
+
+@router.post("/data/{code}/versions/{number}/restore", name="ingest.page.restore")
+def restore_page(code: str, number: int, session: DbSession, actor: CurrentActor) -> Response:
+    service.restore(session, actor, code, number)
+    return RedirectResponse(f"/data/{code}", status_code=303)

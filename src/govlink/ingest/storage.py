@@ -1,0 +1,149 @@
+"""The per-version tables that hold a resource's rows, written in bulk and read back a page or a column at a time.
+
+A version's table is ``resource_data_<version id>``: ``_record`` (the 1-based ordinal of the record in the
+file, the primary key), ``_accepted`` (1, or 0 for a quarantined record), ``_hash`` (of the record's original
+values), ``_key`` (the subject's standardised ID number or credit code, for diffs), ``_raw`` (a line the
+reader could not split, kept as it was), then ``c1 … cN`` with the original text of every column and
+``s…`` columns with the standardised values beside them.  Every value is text, so any file fits.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from sqlalchemy import Column, Integer, MetaData, Table, Text, select, text
+from sqlalchemy.orm import Session
+
+SYSTEM_COLUMNS = ("_record", "_accepted", "_hash", "_key", "_raw")
+COPY_CHUNK_ROWS = 20_000  # rows turned into Python values (SQLite) or CSV (COPY) at a time: bounded memory
+
+
+def table_name(version_id: int) -> str:
+    return f"resource_data_{version_id}"
+
+
+def data_table(name: str, fields: Sequence[str]) -> Table:
+    """The Core table object for a version's table (not part of the models' metadata)."""
+    columns: list[Column[Any]] = [Column("_record", Integer, primary_key=True, autoincrement=False),
+                                  Column("_accepted", Integer, nullable=False)]
+    columns += [Column(f, Text) for f in ("_hash", "_key", "_raw", *fields)]
+    return Table(name, MetaData(), *columns)
+
+
+def create(session: Session, name: str, schema: pa.Schema) -> Table:
+    """Create a version's table for rows of ``schema`` (the system columns, then the fields)."""
+    table = data_table(name, [f.name for f in schema if f.name not in SYSTEM_COLUMNS])
+    table.create(session.connection())
+    return table
+
+
+def append(session: Session, table: Table, rows: pa.Table) -> None:
+    """Write ``rows`` in bulk: PostgreSQL's COPY, or one executemany per batch on SQLite."""
+    ordered = rows.select([c.name for c in table.columns])
+    if session.connection().dialect.name == "postgresql":
+        _copy(session, table, ordered)
+    else:
+        _executemany(session, table, ordered)
+
+
+def _executemany(session: Session, table: Table, rows: pa.Table) -> None:
+    marks = ", ".join("?" for _ in rows.column_names)
+    quoted = ", ".join(f'"{c}"' for c in rows.column_names)
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for batch in rows.to_batches(max_chunksize=COPY_CHUNK_ROWS):
+            columns = [column.to_pylist() for column in batch.columns]
+            statement = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})'  # noqa: S608 - our identifiers
+            cursor.executemany(statement, zip(*columns, strict=True))
+    finally:
+        cursor.close()
+
+
+def _copy(session: Session, table: Table, rows: pa.Table) -> None:
+    # Arrow writes every string quoted and a null unquoted, which COPY's CSV format reads as '' and NULL.
+    quoted = ", ".join(f'"{c}"' for c in rows.column_names)
+    cursor = session.connection().connection.cursor()
+    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+    try:
+        with cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN WITH (FORMAT csv)') as copy:
+            for batch in rows.to_batches(max_chunksize=COPY_CHUNK_ROWS):
+                buffer = io.BytesIO()
+                pacsv.write_csv(pa.Table.from_batches([batch]), buffer, write_options=options)
+                copy.write(buffer.getvalue())
+    finally:
+        cursor.close()
+
+
+INTEGER_COLUMNS = frozenset({"_record", "_accepted"})
+
+
+def _view(name: str, columns: Sequence[str]) -> Table:
+    """Enough of a version's table to query ``columns`` (plus the record and acceptance columns)."""
+    names = dict.fromkeys(["_record", "_accepted", *columns])
+    return Table(name, MetaData(), *(Column(c, Integer if c in INTEGER_COLUMNS else Text) for c in names))
+
+
+def _arrow_type(column: str) -> pa.DataType:
+    return pa.int64() if column in INTEGER_COLUMNS else pa.string()
+
+
+def drop(session: Session, name: str) -> None:
+    session.execute(text(f'DROP TABLE IF EXISTS "{name}"'))
+
+
+def read_columns(session: Session, name: str, columns: Sequence[str], *, accepted_only: bool = True) -> pa.Table:
+    """Whole columns of a version as Arrow (diffs, quality, exports), in record order."""
+    table = _view(name, columns)
+    query = select(*(table.c[c] for c in columns)).order_by(table.c["_record"])
+    if accepted_only:
+        query = query.where(table.c["_accepted"] == 1)
+    result = session.execute(query)
+    values: list[list[Any]] = [[] for _ in columns]
+    for chunk in result.partitions(COPY_CHUNK_ROWS):
+        for position, column in enumerate(zip(*chunk, strict=True)):
+            values[position].extend(column)
+    return pa.table({c: pa.array(v, type=_arrow_type(c))
+                     for c, v in zip(columns, values, strict=True)})
+
+
+def page(session: Session, name: str, columns: Sequence[str], *, offset: int, limit: int,
+         accepted: bool | None = True, records: Sequence[int] | None = None,
+         filters: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Up to ``limit`` rows from ``offset`` in record order; ``filters`` match whole values of a column."""
+    table = _view(name, [*columns, *(filters or {})])
+    query = select(*(table.c[c] for c in columns)).order_by(table.c["_record"]).offset(offset).limit(limit)
+    if accepted is not None:
+        query = query.where(table.c["_accepted"] == int(accepted))
+    if records is not None:
+        query = query.where(table.c["_record"].in_(list(records)))
+    for column, value in (filters or {}).items():
+        query = query.where(table.c[column] == value)
+    return [dict(row._mapping) for row in session.execute(query)]
+
+
+def count(session: Session, name: str, *, accepted: bool | None = True, filters: dict[str, str] | None = None) -> int:
+    table = _view(name, list(filters or {}))
+    query = select(text("count(*)")).select_from(table)
+    if accepted is not None:
+        query = query.where(table.c["_accepted"] == int(accepted))
+    for column, value in (filters or {}).items():
+        query = query.where(table.c[column] == value)
+    return int(session.execute(query).scalar_one())
+
+
+def stream(session: Session, name: str, columns: Sequence[str], *, accepted: bool | None = True,
+           chunk_rows: int = 10_000) -> Iterator[pa.RecordBatch]:
+    """The rows of a version in record order as Arrow batches, for downloads that must not load it all."""
+    table = _view(name, columns)
+    query = select(*(table.c[c] for c in columns)).order_by(table.c["_record"])
+    if accepted is not None:
+        query = query.where(table.c["_accepted"] == int(accepted))
+    result = session.execute(query.execution_options(yield_per=chunk_rows))
+    for chunk in result.partitions(chunk_rows):
+        arrays = [pa.array(list(values), type=_arrow_type(c))
+                  for c, values in zip(columns, zip(*chunk, strict=True), strict=True)]
+        yield pa.RecordBatch.from_arrays(arrays, names=list(columns))
