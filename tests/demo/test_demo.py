@@ -42,3 +42,38 @@ def test_demo_refuses_to_wipe_a_folder_it_did_not_make(tmp_path: Path) -> None:
     with pytest.raises(Conflict):
         build_demo(tmp_path, persons=50)
     assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def test_every_extract_ingests_with_the_right_mapping_and_exactly_the_bad_rows_quarantined(tmp_path: Path) -> None:
+    import csv
+    from collections import defaultdict
+
+    from govlink.demo.resources import semantic_type
+    from govlink.ingest.models import DataVersion, QuarantinedCell
+
+    result = build_demo(tmp_path / "data", persons=1500, seed=11)
+    extracts = tmp_path / "data" / "extracts"
+    bad: dict[str, set[int]] = defaultdict(set)  # rows whose ID number or credit code a clerk mistyped
+    with (extracts / "noise.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if row["kind"] in {"id_mistyped", "uscc_mistyped"}:
+                bad[row["file"]].add(int(row["row"]))
+    engine = make_engine(result.settings)
+    wrong = []
+    with Session(engine) as session:
+        for extract in result.manifest.extracts:
+            version = session.scalar(select(DataVersion).where(DataVersion.file_name == extract.file_name))
+            assert version is not None and version.state == "published", extract.file_name
+            assert version.rows_read == extract.rows == version.rows_accepted + version.rows_quarantined
+            resource = session.get(Resource, version.resource_id)
+            assert resource is not None and resource.subject_type == extract.subject
+            fields = dict(extract.fields)
+            for item in resource.items:
+                if item.name in fields and item.semantic_type != semantic_type(extract.subject, fields[item.name]):
+                    wrong.append(f"{extract.file_name} {item.name}: {item.semantic_type}")
+            quarantined = set(session.scalars(select(QuarantinedCell.record)
+                                              .where(QuarantinedCell.version_id == version.id)))
+            assert quarantined == bad[extract.file_name], extract.file_name
+            assert version.rows_quarantined == len(quarantined)
+    engine.dispose()
+    assert not wrong, wrong

@@ -64,3 +64,15 @@ def test_parser_never_crashes_on_arbitrary_text(raw: str) -> None:
     except CreditCodeError:
         return
     assert is_valid_credit_code(parsed.value)
+
+
+@given(st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=8, max_size=8))
+def test_an_old_tax_id_is_the_area_and_organisation_code_of_the_unified_code(body: str) -> None:
+    from govlink.standards.credit_code import is_old_tax_id, parse_old_tax_id
+
+    uscc = make_credit_code("9", "1", "330106", body)
+    tax_id = "330106" + uscc[8:17]
+    assert parse_old_tax_id(f" {tax_id.lower()} ") == tax_id
+    assert not is_valid_credit_code(tax_id)
+    broken = tax_id[:-1] + ("0" if tax_id[-1] != "0" else "1")
+    assert not is_old_tax_id(broken) and not is_old_tax_id(uscc)

@@ -20,7 +20,8 @@ import pyarrow.compute as pc
 
 from govlink.catalog.vocabulary import parse_semantic_type
 from govlink.ingest.readers import Rejected
-from govlink.ingest.standardise import ColumnRule, standardise
+from govlink.ingest.standardise import ColumnRule, Standardised, standardise
+from govlink.standards.credit_code import is_old_tax_id, parse_old_tax_id
 
 # What a rule standardises an item as, by the attribute of its semantic type.
 ATTRIBUTE_RULES = {
@@ -78,6 +79,8 @@ def rule_for(item: ItemSpec, subject: str) -> str | None:
 def subject_key_item(items: Sequence[ItemSpec], subject: str) -> str | None:
     """The item whose standardised value identifies the row's subject (for diffs between versions)."""
     wanted = {"person": "person.id_number", "enterprise": "enterprise.uscc"}.get(subject)
+    if wanted is None:
+        return None
     return next((i.name for i in items if i.semantic_type == wanted), None)
 
 
@@ -118,7 +121,7 @@ class VersionBuilder:
 
     def add(self, table: pa.Table) -> Chunk:
         """Standardise and validate a slice (text columns named as the file's, plus ``_record``)."""
-        standardised = standardise(table, self.rules)
+        standardised = _accept_old_tax_ids(table, standardise(table, self.rules), self._attributes)
         arrays: dict[str, pa.Array | pa.ChunkedArray] = {}
         parts: dict[str, list[tuple[str, pa.ChunkedArray]]] = {}
         for name in standardised.values.column_names:
@@ -144,7 +147,8 @@ class VersionBuilder:
             "record": pc.take(records, problems.column("row")), "column": problems.column("column"),
             "reason": problems.column("reason"), "message": problems.column("message")})
         hashes = _row_hashes(table, self.names)
-        keys = arrays[self._by_name[self._key_column]["standard"]] if self._key_column else pa.nulls(size, pa.string())
+        key_field = self._by_name[self._key_column]["standard"] if self._key_column else None
+        keys = arrays[key_field] if key_field else pa.nulls(size, pa.string())
         rows = pa.table({
             "_record": records, "_accepted": pa.array((~bad).astype(np.int64)), "_hash": hashes, "_key": keys,
             "_raw": pa.nulls(size, pa.string()),
@@ -233,6 +237,33 @@ class VersionBuilder:
         return Summary(columns=self.descriptors, reasons=dict(sorted(self._reasons.items())),
                        content_hash=self._digest.hexdigest(), quality=quality, rows_read=self._read,
                        rows_accepted=self._read - self._quarantined, rows_quarantined=self._quarantined)
+
+
+def _accept_old_tax_ids(table: pa.Table, standardised: Standardised, attributes: Mapping[str, str]) -> Standardised:
+    """A credit-code column may hold pre-2015 15-character tax IDs: valid, kept in their standard form (the
+    registry maps them to unified codes), not quarantined."""
+    problems = standardised.problems
+    if problems.num_rows == 0:
+        return standardised
+    candidates = pc.equal(problems.column("reason"), "uscc.length").to_pylist()
+    accepted: dict[str, dict[int, str]] = {}
+    for index in (i for i, flag in enumerate(candidates) if flag):
+        column, row = problems.column("column")[index].as_py(), problems.column("row")[index].as_py()
+        raw = table.column(column)[row].as_py()
+        if attributes.get(column) == "uscc" and raw and is_old_tax_id(raw):
+            accepted.setdefault(column, {})[row] = parse_old_tax_id(raw)
+    if not accepted:
+        return standardised
+    values = standardised.values
+    keep = np.ones(problems.num_rows, dtype=bool)
+    for column, found in accepted.items():
+        standard = values.column(column).to_pylist()
+        for row, tax_id in found.items():
+            standard[row] = tax_id
+        values = values.set_column(values.schema.get_field_index(column), column, pa.array(standard, pa.string()))
+        rows = pc.is_in(problems.column("row"), pa.array(list(found), pa.int64())).to_numpy(zero_copy_only=False)
+        keep &= ~(rows & (problems.column("column").to_numpy(zero_copy_only=False) == column))
+    return Standardised(values=values, problems=problems.filter(pa.array(keep)))
 
 
 def _parts_json(standard: pa.Array | pa.ChunkedArray, derived: Sequence[tuple[str, pa.ChunkedArray]]) -> pa.Array:

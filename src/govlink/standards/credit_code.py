@@ -113,3 +113,24 @@ def make_credit_code(authority: str, org_type: str, area_code: str, body8: str) 
     org_code = body8 + organisation_check_character(body8)
     first17 = f"{authority}{org_type}{area_code}{org_code}"
     return first17 + check_character(first17)
+
+
+def parse_old_tax_id(raw: str) -> str:
+    """A 15-character 税务登记证号 issued before the unified code: a six-digit area code and the nine-character
+    GB 11714 organisation code (whose check character must fit). Returns it compact and upper-case; the
+    registry maps it to the enterprise's unified code through the organisation code both contain."""
+    value = compact(raw).upper()
+    if len(value) != 15 or not value[:6].isdigit():
+        raise CreditCodeError("tax_id.format", "an old tax ID is a six-digit area code and a nine-character "
+                                               "organisation code")
+    if organisation_check_character(value[6:14]) != value[14]:
+        raise CreditCodeError("tax_id.org_code", f"the organisation code {value[6:]} fails its own check")
+    return value
+
+
+def is_old_tax_id(raw: str) -> bool:
+    try:
+        parse_old_tax_id(raw)
+    except CreditCodeError:
+        return False
+    return True
