@@ -31,6 +31,9 @@ ATTRIBUTE_RULES = {
 # A record is quarantined when one of these is broken: the checks that make a value wrong rather than untidy.
 QUARANTINING_RULES = frozenset({"id_number", "uscc", "date"})
 REQUIRED_MISSING = "required.missing"
+# What these standardisers derive is read off the standard value itself (an ID number's birth date, gender and
+# area are its digits 7–14, 17 and 1–6; a date's precision is its length), so it is not stored again.
+DERIVED_FROM_VALUE = frozenset({"id_number", "date"})
 EXCEL_MANGLED = "excel.mangled"
 
 
@@ -49,7 +52,7 @@ class ItemSpec:
 class Chunk:
     """What one slice of a file becomes: rows to store and the cells that quarantined some of them."""
 
-    rows: pa.Table  # _record, _accepted, _hash, _key, _raw, then c1 … cN and the s… columns
+    rows: pa.Table  # _record, _accepted, _hash, _raw, then c1 … cN and the s… columns
     quarantine: pa.Table  # record, column, reason, message
 
 
@@ -128,7 +131,8 @@ class VersionBuilder:
             column, _, suffix = name.partition("#")
             descriptor = self._by_name[column]
             if suffix:
-                parts.setdefault(column, []).append((suffix, standardised.values.column(name)))
+                if descriptor["rule"] not in DERIVED_FROM_VALUE:
+                    parts.setdefault(column, []).append((suffix, standardised.values.column(name)))
             else:
                 descriptor["standard"] = "s" + descriptor["field"][1:]
                 arrays[descriptor["standard"]] = standardised.values.column(name)
@@ -150,7 +154,7 @@ class VersionBuilder:
         key_field = self._by_name[self._key_column]["standard"] if self._key_column else None
         keys = arrays[key_field] if key_field else pa.nulls(size, pa.string())
         rows = pa.table({
-            "_record": records, "_accepted": pa.array((~bad).astype(np.int64)), "_hash": hashes, "_key": keys,
+            "_record": records, "_accepted": pa.array((~bad).astype(np.int64)), "_hash": hashes,
             "_raw": pa.nulls(size, pa.string()),
             **{d["field"]: table.column(d["name"]) for d in self.descriptors}, **arrays,
         })
@@ -183,7 +187,7 @@ class VersionBuilder:
             "reason": pa.array([_reason_code(r.reason) for r in rejected], pa.string()),
             "message": pa.array([r.message for r in rejected], pa.string()),
         })
-        self._count(rows, quarantine, rows.column("_hash"), rows.column("_key"))
+        self._count(rows, quarantine, rows.column("_hash"), pa.nulls(n, pa.string()))
         self._read += n
         self._quarantined += n
         return Chunk(rows, quarantine)
@@ -191,7 +195,7 @@ class VersionBuilder:
     def schema(self) -> pa.Schema:
         """The stored rows' schema (known once a slice has been added)."""
         fields = [pa.field("_record", pa.int64()), pa.field("_accepted", pa.int64())]
-        fields += [pa.field(n, pa.string()) for n in ("_hash", "_key", "_raw")]
+        fields += [pa.field(n, pa.string()) for n in ("_hash", "_raw")]
         fields += [pa.field(d["field"], pa.string()) for d in self.descriptors]
         for d in self.descriptors:
             fields += [pa.field(d[kind], pa.string()) for kind in ("standard", "parts") if d[kind]]

@@ -7,7 +7,9 @@ readers never see half a version.
 
 from __future__ import annotations
 
+import queue
 import re
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -267,15 +269,7 @@ def _publish_new(session: Session, actor: Actor, resource: Resource, read: ReadR
     session.add(version)
     session.flush()
     version.table_name = storage.table_name(version.id)
-    table = None
-    for piece in _slices(read):
-        chunk = builder.add(piece)
-        if table is None:
-            table = storage.create(session, version.table_name, chunk.rows.schema)
-        _write(session, table, version.id, chunk)
-    assert table is not None
-    if read.rejected:
-        _write(session, table, version.id, builder.add_rejected(read.rejected, builder.schema()))
+    _store(session, version, builder, read)
     summary = builder.finish()
     current = published_version(session, resource)
     if current is not None and current.content_hash == summary.content_hash:
@@ -287,6 +281,41 @@ def _publish_new(session: Session, actor: Actor, resource: Resource, read: ReadR
     savepoint.commit()
     _make_published(session, actor, resource, version, action="data.published")
     return _outcome(resource, version, created=created, unchanged=False)
+
+
+def _store(session: Session, version: DataVersion, builder: VersionBuilder, read: ReadResult) -> None:
+    """Standardise slice n + 1 while slice n is written: DuckDB and the database driver both release the
+    GIL, so on two cores the write costs little more than the standardising. One thread writes; the session
+    is used by no other thread meanwhile."""
+    pending: queue.Queue[Chunk | None] = queue.Queue(maxsize=2)
+    failures: list[BaseException] = []
+
+    def writer() -> None:
+        table = None
+        while (chunk := pending.get()) is not None:
+            if failures:
+                continue  # keep draining so the producer never blocks
+            try:
+                if table is None:
+                    table = storage.create(session, version.table_name, chunk.rows.schema)
+                _write(session, table, version.id, chunk)
+            except BaseException as exc:  # re-raised in the calling thread
+                failures.append(exc)
+
+    thread = threading.Thread(target=writer, name=f"govlink-write-{version.table_name}", daemon=True)
+    thread.start()
+    try:
+        for piece in _slices(read):
+            if failures:
+                break
+            pending.put(builder.add(piece))
+        if read.rejected and not failures:
+            pending.put(builder.add_rejected(read.rejected, builder.schema()))
+    finally:
+        pending.put(None)
+        thread.join()
+    if failures:
+        raise failures[0]
 
 
 def _write(session: Session, table: Any, version_id: int, chunk: Chunk) -> None:
@@ -432,8 +461,8 @@ def fix_records(session: Session, actor: Actor, code: str, number: int,
 # Records of versions a and b paired by the subject's key (a record without one stands for itself) …
 KEYED_PAIRS = """
 CREATE TEMP TABLE pairs AS
-WITH ka AS (SELECT coalesce(_key, '#' || _hash) AS k, first(_hash) AS h, min(_record) AS r FROM a GROUP BY 1),
-     kb AS (SELECT coalesce(_key, '#' || _hash) AS k, first(_hash) AS h, min(_record) AS r FROM b GROUP BY 1)
+WITH ka AS (SELECT coalesce(k, '#' || _hash) AS k, first(_hash) AS h, min(_record) AS r FROM a GROUP BY 1),
+     kb AS (SELECT coalesce(k, '#' || _hash) AS k, first(_hash) AS h, min(_record) AS r FROM b GROUP BY 1)
 SELECT CASE WHEN ka.k IS NULL THEN 'added' WHEN kb.k IS NULL THEN 'removed'
             WHEN ka.h <> kb.h THEN 'changed' ELSE 'unchanged' END AS kind,
        coalesce(kb.r, ka.r) AS record
@@ -458,15 +487,31 @@ class VersionDiff:
     samples: dict[str, list[int]]  # kind → record numbers (in the newer version; removed: in the older)
 
 
+SUBJECT_KEYS = frozenset({"person.id_number", "enterprise.uscc"})
+
+
+def _keyed_rows(session: Session, chosen: DataVersion) -> tuple[str | None, pa.Table]:
+    """A version's accepted records as (_record, _hash, k): k is the subject's standardised key, if it has one."""
+    key = next((c for c in chosen.columns if c["standard"] and c["semantic_type"] in SUBJECT_KEYS), None)
+    fields = ["_record", "_hash", *([key["standard"]] if key else [])]
+    rows = storage.read_columns(session, chosen.table_name, fields)
+    keys = rows.column(key["standard"]) if key else pa.nulls(rows.num_rows, pa.string())
+    return (key["item"] if key else None), pa.table({"_record": rows.column("_record"), "_hash": rows.column("_hash"),
+                                                     "k": keys})
+
+
 def diff(session: Session, actor: Actor, code: str, older: int, newer: int, *, sample: int = 20) -> VersionDiff:
     """Rows added, removed and changed from ``older`` to ``newer`` (paired by the subject's key when there is
     one; otherwise a changed record is one removed and one added)."""
     _readable(session, actor, code)
     _, a = version(session, actor, code, older)
     _, b = version(session, actor, code, newer)
-    left = storage.read_columns(session, a.table_name, ["_record", "_hash", "_key"])
-    right = storage.read_columns(session, b.table_name, ["_record", "_hash", "_key"])
-    keyed = left.column("_key").null_count < left.num_rows and right.column("_key").null_count < right.num_rows
+    key_item, left = _keyed_rows(session, a)
+    other_key, right = _keyed_rows(session, b)
+    keyed = key_item is not None and key_item == other_key
+    if not keyed:
+        left, right = (t.set_column(t.schema.get_field_index("k"), "k", pa.nulls(t.num_rows, pa.string()))
+                       for t in (left, right))
     connection = duckdb.connect()
     try:
         connection.register("a", left)
@@ -478,10 +523,8 @@ def diff(session: Session, actor: Actor, code: str, older: int, newer: int, *, s
             for kind in ("added", "removed", "changed")}
     finally:
         connection.close()
-    key_item = next((c["item"] for c in b.columns if c["standard"] and keyed and
-                     c["semantic_type"] in {"person.id_number", "enterprise.uscc"}), None)
     return VersionDiff(int(counts.get("added", 0)), int(counts.get("removed", 0)), int(counts.get("changed", 0)),
-                       int(counts.get("unchanged", 0)), key_item, samples)
+                       int(counts.get("unchanged", 0)), key_item if keyed else None, samples)
 
 
 # Open data shows these in their standard form (one date format, codes upper-case); names and addresses stay

@@ -2,7 +2,7 @@
 
 A version's table is ``resource_data_<version id>``: ``_record`` (the 1-based ordinal of the record in the
 file, the primary key), ``_accepted`` (1, or 0 for a quarantined record), ``_hash`` (of the record's original
-values), ``_key`` (the subject's standardised ID number or credit code, for diffs), ``_raw`` (a line the
+values), ``_raw`` (a line the
 reader could not split, kept as it was), then ``c1 … cN`` with the original text of every column and
 ``s…`` columns with the standardised values beside them.  Every value is text, so any file fits.
 """
@@ -18,7 +18,7 @@ import pyarrow.csv as pacsv
 from sqlalchemy import Column, Integer, MetaData, Table, Text, select, text
 from sqlalchemy.orm import Session
 
-SYSTEM_COLUMNS = ("_record", "_accepted", "_hash", "_key", "_raw")
+SYSTEM_COLUMNS = ("_record", "_accepted", "_hash", "_raw")
 COPY_CHUNK_ROWS = 20_000  # rows turned into Python values (SQLite) or CSV (COPY) at a time: bounded memory
 
 
@@ -30,7 +30,7 @@ def data_table(name: str, fields: Sequence[str]) -> Table:
     """The Core table object for a version's table (not part of the models' metadata)."""
     columns: list[Column[Any]] = [Column("_record", Integer, primary_key=True, autoincrement=False),
                                   Column("_accepted", Integer, nullable=False)]
-    columns += [Column(f, Text) for f in ("_hash", "_key", "_raw", *fields)]
+    columns += [Column(f, Text) for f in ("_hash", "_raw", *fields)]
     return Table(name, MetaData(), *columns)
 
 
