@@ -19,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -157,6 +159,21 @@ result = {"rows": rows, "transcode_seconds": transcoded}
 """
 
 
+@contextmanager
+def fresh_pg_database() -> Iterator[str]:
+    """A throw-away database beside the one in PG_URL, so the benchmark never touches the tests' data."""
+    import psycopg
+
+    name = f"govlink_bench_{os.getpid()}"
+    with psycopg.connect(PG_URL, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield PG_URL.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 def file_bench(rows: int) -> dict[str, object]:
     folder = Path(tempfile.mkdtemp(prefix="govlink-bench-ingest-"))
     path = folder / f"canbao_{rows}.csv"
@@ -176,8 +193,10 @@ def file_bench(rows: int) -> dict[str, object]:
         copy = measured(COPY, PG_URL, str(path))
         print(f"PostgreSQL COPY: {copy['seconds']:.1f} s")
         result["pg_copy"] = copy
-        pg = measured(GOVLINK, PG_URL.replace("postgresql://", "postgresql+psycopg://"), str(path),)
-        print(f"GovLink on PostgreSQL: {pg['seconds']:.1f} s, {rows / pg['seconds']:,.0f} rows/s")
+        with fresh_pg_database() as url:
+            pg = measured(GOVLINK, url, str(path))
+        print(f"GovLink on PostgreSQL: {pg['seconds']:.1f} s, {rows / pg['seconds']:,.0f} rows/s, "
+              f"peak {pg['peak_mb']:.0f} MB")
         result["govlink_pg"] = pg
         slowest_anchor = max(copy["seconds"], duck["seconds"])
     except SystemExit as exc:

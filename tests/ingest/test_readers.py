@@ -47,3 +47,21 @@ def test_file_without_delimiter_or_lines_is_refused(tmp_path: Path) -> None:
     assert caught.value.code == "read.delimiter"
     with pytest.raises(ReadProblem):
         read_delimited(write(tmp_path, ""))
+
+
+def test_a_streamed_file_hands_out_every_record_in_order_with_its_ordinal(tmp_path: Path) -> None:
+    from govlink.ingest.readers import streamed_delimited
+
+    lines = ["标题行", "姓名,编号"]
+    for n in range(1, 5001):
+        lines.append(f"人{n},{n},多余" if n % 997 == 0 else f"人{n},{n}")  # a few lines with a field too many
+    path = write(tmp_path, "\n".join(lines) + "\n", "gbk")
+    with streamed_delimited(path, header_row=2) as result:
+        assert result.slices is not None and result.encoding == "gbk"
+        assert result.rows_read == 5000 and [r.record for r in result.rejected] == [997, 1994, 2991, 3988, 4985]
+        pieces = list(result.slices(700))
+        assert all(p.num_rows >= 700 for p in pieces[:-1])
+        records = [r for p in pieces for r in p.column("_record").to_pylist()]
+        numbers = [int(v) for p in pieces for v in p.column("编号").to_pylist()]
+    assert records == numbers == [n for n in range(1, 5001) if n % 997]
+    assert result.table.column("_record").to_pylist()[:3] == [1, 2, 3]  # the sample: the first records

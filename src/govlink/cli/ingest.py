@@ -56,6 +56,11 @@ def ingest(
                                      overrides=_overrides(mapping or []))
     except (ReadProblem, EncodingProblem) as exc:
         fail(f"{file.name}: {exc}")
+    print_outcome(outcome, as_json=as_json)
+
+
+def print_outcome(outcome: service.IngestOutcome, *, as_json: bool) -> None:
+    """The ingestion contract: one JSON object, or the same for a person to read."""
     if as_json:
         print(json.dumps(outcome.as_dict(), ensure_ascii=False))
         return

@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,10 +58,15 @@ class ReadResult:
     delimiter: str  # "" unless delimited text
     # Columns holding numbers of 15 or more digits: Excel keeps 15 significant digits, so such IDs are suspect.
     mangled_columns: list[str] = field(default_factory=list)
+    # Set when the records stay on disk (see :func:`streamed_delimited`): every parsed record in file order,
+    # about ``rows`` at a time; ``table`` then holds only the first records, to propose a mapping from.
+    slices: Callable[[int], Iterator[pa.Table]] | None = None
+    parsed_rows: int | None = None
 
     @property
     def rows_read(self) -> int:
-        return int(self.table.num_rows) + len(self.rejected)
+        parsed = self.parsed_rows if self.parsed_rows is not None else int(self.table.num_rows)
+        return parsed + len(self.rejected)
 
 
 @dataclass(frozen=True)
@@ -151,6 +156,60 @@ def sniff_delimiter(header: str) -> str:
     return best
 
 
+CSV_QUERY = (
+    # compression = 'none': the file name never decides how the bytes are read.
+    "SELECT * FROM read_csv(?, all_varchar = true, header = true, delim = ?, quote = '\"', "
+    "skip = ?, store_rejects = true, null_padding = false, auto_detect = false, "
+    "columns = ?, strict_mode = true, max_line_size = ?, compression = 'none') LIMIT ?"
+)
+# DuckDB lists a line once per error (a short line once per missing column): one each.
+REJECTS_QUERY = ("SELECT line, first(error_type ORDER BY column_idx), first(error_message ORDER BY column_idx), "
+                 "first(csv_line) FROM reject_errors GROUP BY line ORDER BY line")
+SAMPLE_ROWS = 1_000
+
+
+@dataclass
+class _Parse:
+    """A delimited file decoded, its header and delimiter found, ready for DuckDB's reader."""
+
+    utf8: Path
+    names: list[str]
+    delimiter: str
+    encoding: str
+    skip: int
+
+    def params(self, limits: Limits) -> list[object]:
+        return [str(self.utf8), self.delimiter, self.skip, {name: "VARCHAR" for name in self.names},
+                limits.max_line_bytes, limits.max_rows + 1]
+
+
+def _prepare(path: Path, folder: Path, encoding: str | None, header_row: int, delimiter: str | None,
+             limits: Limits) -> _Parse:
+    check_size(path, limits)
+    detected = check(path, encoding) if encoding else detect(path)
+    utf8 = utf8_copy(path, detected, folder)
+    skip = header_row - 1
+    header = _header_line(utf8, skip, limits).lstrip("\ufeff")
+    delim = delimiter or sniff_delimiter(header)
+    names = _names(header, delim)
+    check_columns(len(names), limits)
+    return _Parse(utf8, names, delim, detected.encoding, skip)
+
+
+def _rejected(rejects: list[tuple[object, ...]], header_row: int) -> list[Rejected]:
+    # Lines are counted from the file's first line; the first data record is on line header_row + 1.
+    return [Rejected(int(str(line)) - header_row, str(kind), str(message), str(raw).strip("\r\n"))
+            for line, kind, message, raw in rejects]
+
+
+def _ordinals(parsed: int, rejected: list[Rejected]) -> np.ndarray:
+    """The record ordinal of each parsed row: every ordinal but the rejected records'."""
+    ordinals = np.arange(1, parsed + len(rejected) + 1, dtype=np.int64)
+    if rejected:
+        ordinals = np.delete(ordinals, [r.record - 1 for r in rejected])
+    return ordinals
+
+
 def read_delimited(
     path: Path,
     *,
@@ -159,53 +218,89 @@ def read_delimited(
     delimiter: str | None = None,
     limits: Limits | None = None,
 ) -> ReadResult:
-    """Read ``path`` whose header is on line ``header_row`` (1-based; lines above it are titles).
+    """Read ``path`` whose header is on line ``header_row`` (1-based; lines above it are titles), all in memory.
 
     A line longer than ``limits.max_line_bytes`` becomes a rejected record (LINE SIZE OVER MAXIMUM).
     """
     limits = limits or Limits()
     deadline = Deadline(limits.seconds)
-    check_size(path, limits)
-    detected = check(path, encoding) if encoding else detect(path)
     with tempfile.TemporaryDirectory(prefix="govlink-read-") as tmp:
-        utf8 = utf8_copy(path, detected, Path(tmp))
-        skip = header_row - 1
-        header = _header_line(utf8, skip, limits).lstrip("\ufeff")
-        delim = delimiter or sniff_delimiter(header)
-        names = _names(header, delim)
-        check_columns(len(names), limits)
+        parse = _prepare(path, Path(tmp), encoding, header_row, delimiter, limits)
         connection = duckdb.connect()
         try:
             with deadline.guarding(connection, "the delimited text"):
-                # compression = 'none': the file name never decides how the bytes are read.
-                relation = connection.sql(
-                    "SELECT * FROM read_csv(?, all_varchar = true, header = true, delim = ?, quote = '\"', "
-                    "skip = ?, store_rejects = true, null_padding = false, auto_detect = false, "
-                    "columns = ?, strict_mode = true, max_line_size = ?, compression = 'none') LIMIT ?",
-                    params=[str(utf8), delim, skip, {name: "VARCHAR" for name in names}, limits.max_line_bytes,
-                            limits.max_rows + 1],
-                )
-                table = relation.to_arrow_table()
-                rejects = connection.sql(
-                    # DuckDB lists a line once per error (a short line once per missing column): one each.
-                    "SELECT line, first(error_type ORDER BY column_idx), first(error_message ORDER BY column_idx), "
-                    "first(csv_line) FROM reject_errors GROUP BY line ORDER BY line"
-                ).fetchall()
+                table = connection.sql(CSV_QUERY, params=parse.params(limits)).to_arrow_table()
+                rejects = connection.sql(REJECTS_QUERY).fetchall()
         except duckdb.Error as exc:
             raise ReadProblem(f"the file cannot be read as delimited text: {exc}", "read.format") from exc
         finally:
             connection.close()
         shutil.rmtree(tmp, ignore_errors=True)
     check_rows(table.num_rows + len(rejects), limits)
-    # Lines are counted from the file's first line; the first data record is on line header_row + 1.
-    rejected = [Rejected(int(line) - header_row, str(kind), str(message), str(raw).strip("\r\n"))
-                for line, kind, message, raw in rejects]
-    ordinals = np.arange(1, table.num_rows + len(rejected) + 1, dtype=np.int64)
-    if rejected:
-        ordinals = np.delete(ordinals, [r.record - 1 for r in rejected])
-    table = table.append_column("_record", pa.array(ordinals))
+    rejected = _rejected(rejects, header_row)
+    table = table.append_column("_record", pa.array(_ordinals(table.num_rows, rejected)))
     columns = [name for name in table.column_names if name != "_record"]
-    return ReadResult(table, columns, rejected, detected.encoding, DELIMITERS[delim], delim)
+    return ReadResult(table, columns, rejected, parse.encoding, DELIMITERS[parse.delimiter], parse.delimiter)
+
+
+@contextmanager
+def streamed_delimited(
+    path: Path,
+    *,
+    encoding: str | None = None,
+    header_row: int = 1,
+    delimiter: str | None = None,
+    limits: Limits | None = None,
+    memory: str = "512MB",
+) -> Iterator[ReadResult]:
+    """Like :func:`read_delimited`, but the parsed records stay in a DuckDB file on disk and are handed out a
+    slice at a time (``ReadResult.slices``), so memory stays flat however big the file is."""
+    limits = limits or Limits()
+    deadline = Deadline(limits.seconds)
+    with tempfile.TemporaryDirectory(prefix="govlink-read-") as tmp:
+        parse = _prepare(path, Path(tmp), encoding, header_row, delimiter, limits)
+        connection = duckdb.connect()  # in memory up to the limit below, spilling to the folder beyond it
+        try:
+            connection.execute(f"SET memory_limit = '{memory}'")
+            connection.execute("SET temp_directory = ?", [str(Path(tmp) / "spill")])
+            try:
+                with deadline.guarding(connection, "the delimited text"):
+                    connection.execute(f"CREATE TABLE parsed AS {CSV_QUERY}", parse.params(limits))
+                    rejects = connection.sql(REJECTS_QUERY).fetchall()
+            except duckdb.Error as exc:
+                raise ReadProblem(f"the file cannot be read as delimited text: {exc}", "read.format") from exc
+            if parse.utf8 != path:
+                parse.utf8.unlink()  # parsed now: the transcoded copy is no longer needed
+            counted = connection.sql("SELECT count(*) FROM parsed").fetchall()[0]
+            parsed = int(counted[0]) if counted else 0
+            check_rows(parsed + len(rejects), limits)
+            rejected = _rejected(rejects, header_row)
+            ordinals = _ordinals(parsed, rejected)
+
+            def slices(rows: int) -> Iterator[pa.Table]:
+                # A plain scan keeps insertion order (DuckDB's preserve_insertion_order), so the n-th row read
+                # is the n-th parsed record.
+                reader = connection.sql("SELECT * FROM parsed").to_arrow_reader(rows)
+                offset, pending, held = 0, [], 0
+                for batch in reader:
+                    pending.append(batch)
+                    held += batch.num_rows
+                    if held >= rows:
+                        yield _with_ordinals(pa.Table.from_batches(pending), ordinals, offset)
+                        offset += held
+                        pending, held = [], 0
+                if pending:
+                    yield _with_ordinals(pa.Table.from_batches(pending), ordinals, offset)
+
+            sample = connection.sql(f"SELECT * FROM parsed LIMIT {SAMPLE_ROWS:d}").to_arrow_table()  # noqa: S608
+            yield ReadResult(_with_ordinals(sample, ordinals, 0), parse.names, rejected, parse.encoding,
+                             DELIMITERS[parse.delimiter], parse.delimiter, slices=slices, parsed_rows=parsed)
+        finally:
+            connection.close()
+
+
+def _with_ordinals(table: pa.Table, ordinals: np.ndarray, offset: int) -> pa.Table:
+    return table.append_column("_record", pa.array(ordinals[offset:offset + table.num_rows]))
 
 
 def _names(header: str, delim: str) -> list[str]:

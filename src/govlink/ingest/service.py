@@ -11,6 +11,7 @@ import queue
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from govlink.ingest.mapping import propose, propose_subject
 from govlink.ingest.models import ColumnMapping, DataVersion, QuarantinedCell
 from govlink.ingest.pipeline import Chunk, ItemSpec, VersionBuilder
 from govlink.ingest.readers import ReadResult, Rejected
-from govlink.ingest.sources import Limits, read_file
+from govlink.ingest.sources import Limits, open_file
 from govlink.kit.bulk import bulk_insert
 from govlink.kit.errors import Forbidden, InvalidInput, NotFound
 from govlink.transparency.service import LogEvent, record
@@ -200,9 +201,10 @@ def create_resource_from_file(session: Session, actor: Actor, department_code: s
 # --- ingest ------------------------------------------------------------------------------------
 
 
-def read_upload(path: Path, options: ReadOptions, limits: Limits | None = None) -> ReadResult:
-    """Read a department's file; :class:`govlink.ingest.readers.ReadProblem` or an encoding problem says why not."""
-    return read_file(path, format=options.format, encoding=options.encoding, sheet=options.sheet,
+def read_upload(path: Path, options: ReadOptions, limits: Limits | None = None) -> AbstractContextManager[ReadResult]:
+    """Open a department's file for reading; :class:`govlink.ingest.readers.ReadProblem` or an encoding problem
+    says why it cannot be read."""
+    return open_file(path, format=options.format, encoding=options.encoding, sheet=options.sheet,
                      header_row=options.header_row, limits=limits or Limits())
 
 
@@ -212,7 +214,15 @@ def ingest(session: Session, actor: Actor, path: Path, *, file_name: str, resour
            limits: Limits | None = None, source: str = "upload") -> IngestOutcome:
     """Read ``path`` and publish it as the next version of a resource's data (creating the resource when no
     code is given). Identical content to the published version makes no new version."""
-    read = read_upload(path, options, limits)
+    with read_upload(path, options, limits) as read:
+        return _ingest_read(session, actor, read, file_name=file_name, resource_code=resource_code,
+                            department_code=department_code, options=options, overrides=overrides, new=new,
+                            source=source)
+
+
+def _ingest_read(session: Session, actor: Actor, read: ReadResult, *, file_name: str, resource_code: str | None,
+                 department_code: str | None, options: ReadOptions, overrides: Mapping[str, str | None] | None,
+                 new: NewResource | None, source: str) -> IngestOutcome:
     created = resource_code is None
     if resource_code is None:
         if not department_code:
@@ -245,6 +255,14 @@ def published_version(session: Session, resource: Resource) -> DataVersion | Non
 
 def _slices(read: ReadResult) -> Iterator[pa.Table]:
     """The records a slice at a time (at least one slice, so an empty file still has its columns)."""
+    if read.slices is not None:
+        empty = True
+        for piece in read.slices(SLICE_ROWS):
+            empty = False
+            yield piece
+        if empty:
+            yield read.table.slice(0, 0)
+        return
     total = read.table.num_rows
     for offset in range(0, max(total, 1), SLICE_ROWS):
         yield read.table.slice(offset, SLICE_ROWS)

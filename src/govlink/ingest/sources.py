@@ -11,11 +11,13 @@ decodes in no supported encoding).
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from govlink.ingest.jsonfiles import read_json_array, read_jsonl
 from govlink.ingest.parquetfiles import read_parquet
-from govlink.ingest.readers import Limits, ReadProblem, ReadResult, check_size, read_delimited
+from govlink.ingest.readers import Limits, ReadProblem, ReadResult, check_size, read_delimited, streamed_delimited
 from govlink.ingest.spreadsheets import read_xls, read_xlsx
 
 __all__ = ["FORMATS", "Limits", "ReadProblem", "ReadResult", "read_file", "sniff_format"]
@@ -67,6 +69,30 @@ def sniff_format(path: Path) -> str:
     if not first:
         raise ReadProblem("the file holds only blank lines", "read.empty")
     return "csv"
+
+
+@contextmanager
+def open_file(
+    path: Path,
+    *,
+    format: str | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    limits: Limits = Limits(),
+) -> Iterator[ReadResult]:
+    """As :func:`read_file`, but delimited text (the format of the biggest files) is streamed from disk a slice
+    at a time (``ReadResult.slices``) instead of held in memory; what it reads from is removed on exit."""
+    check_size(path, limits)
+    kind = sniff_format(path) if format is None else format.strip().lower()
+    if kind in ("csv", "tsv", "txt"):
+        if header_row is not None and header_row < 1:
+            raise ReadProblem(f"header_row counts lines from 1, so {header_row} names no line", "read.header")
+        with streamed_delimited(path, encoding=encoding, header_row=header_row or 1,
+                                delimiter="\t" if kind == "tsv" else None, limits=limits) as read:
+            yield read
+        return
+    yield read_file(path, format=kind, encoding=encoding, sheet=sheet, header_row=header_row, limits=limits)
 
 
 def read_file(
