@@ -115,8 +115,10 @@ class VersionBuilder:
         key_item = subject_key_item([i for i in mapping.values() if i], subject)
         self._key_column = next((d["name"] for d in self.descriptors if key_item and d["item"] == key_item), None)
         self._digest = hashlib.sha256("\x1f".join(self.names).encode())
-        self._seen = duckdb.connect()  # every record's hash and key, for duplicates (spills to disk if need be)
-        self._seen.execute("CREATE TABLE seen (h VARCHAR, k VARCHAR)")
+        # Every record's hash and key as 64-bit numbers (16 bytes a record, whatever its width), for counting
+        # duplicates; a chance collision among 5 million records is a one-in-a-million event.
+        self._seen = duckdb.connect()
+        self._seen.execute("CREATE TABLE seen (h UBIGINT, k UBIGINT)")
         self._present: Counter[str] = Counter()
         self._valid: Counter[str] = Counter()
         self._reasons: Counter[str] = Counter()
@@ -205,7 +207,8 @@ class VersionBuilder:
                keys: pa.Array | pa.ChunkedArray) -> None:
         self._digest.update("".join(hashes.to_pylist()).encode())
         self._seen.register("chunk_seen", pa.table({"h": hashes, "k": keys}))
-        self._seen.execute("INSERT INTO seen SELECT h, k FROM chunk_seen")
+        self._seen.execute("INSERT INTO seen SELECT hash(h), CASE WHEN k IS NULL THEN NULL ELSE hash(k) END "
+                           "FROM chunk_seen")
         self._seen.unregister("chunk_seen")
         pairs = set(zip(quarantine.column("record").to_pylist(), quarantine.column("reason").to_pylist(),
                         strict=True))

@@ -166,6 +166,7 @@ CSV_QUERY = (
 REJECTS_QUERY = ("SELECT line, first(error_type ORDER BY column_idx), first(error_message ORDER BY column_idx), "
                  "first(csv_line) FROM reject_errors GROUP BY line ORDER BY line")
 SAMPLE_ROWS = 1_000
+IN_MEMORY_BYTES = 160 * MiB  # a delimited file up to this size is parsed in memory (about 1.3 million records)
 
 
 @dataclass
@@ -259,7 +260,9 @@ def streamed_delimited(
     deadline = Deadline(limits.seconds)
     with tempfile.TemporaryDirectory(prefix="govlink-read-") as tmp:
         parse = _prepare(path, Path(tmp), encoding, header_row, delimiter, limits)
-        connection = duckdb.connect()  # in memory up to the limit below, spilling to the folder beyond it
+        # A big file's records go to a DuckDB file on disk, so memory stays flat; a smaller one's stay in memory.
+        on_disk = path.stat().st_size > IN_MEMORY_BYTES
+        connection = duckdb.connect(str(Path(tmp) / "parsed.duckdb") if on_disk else ":memory:")
         try:
             connection.execute(f"SET memory_limit = '{memory}'")
             connection.execute("SET temp_directory = ?", [str(Path(tmp) / "spill")])
