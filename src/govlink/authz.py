@@ -129,6 +129,7 @@ MATRIX: dict[str, Rule] = {
     "ingest.open.download": ANYONE,
     "ingest.page.data": Rule(STAFF),
     "ingest.page.upload": Rule(STEWARDS),
+    "ingest.page.upload_new": Rule(STEWARDS),
     "ingest.page.version": Rule(DATA_KEEPERS),
     "ingest.page.fix": Rule(STEWARDS),
     "ingest.page.restore": Rule(STEWARDS),

@@ -141,3 +141,10 @@ def test_closed_data_is_not_open(client: TestClient, users: dict[str, str]) -> N
     assert TestClient(client.app).get(f"/open/{code}.csv").status_code == 404
     found = TestClient(client.app).get("/api/3/action/datastore_search", params={"resource_id": f"{code}-data"})
     assert found.status_code == 404 and found.json()["success"] is False
+
+
+def test_a_steward_creates_a_resource_from_a_file_on_the_workspace(client: TestClient, users: dict[str, str]) -> None:
+    steward = signed_in(client, users["steward"])
+    page = steward.get("/workspace/upload")
+    assert page.status_code == 200 and 'data-url="/api/departments/SC/uploads"' in page.text
+    assert signed_in(client, users["admin"]).get("/workspace/upload").status_code == 422  # no department

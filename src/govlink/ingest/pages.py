@@ -8,10 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from govlink.accounts import service as accounts
 from govlink.catalog import service as catalog
 from govlink.catalog.vocabulary import LABELS
 from govlink.ingest import service
-from govlink.kit.errors import GovLinkError
+from govlink.kit.errors import GovLinkError, InvalidInput
 from govlink.web.deps import AppTemplates, CurrentActor, DbSession
 
 router = APIRouter(include_in_schema=False)
@@ -33,7 +34,17 @@ def upload_page(code: str, request: Request, session: DbSession, actor: CurrentA
                 templates: AppTemplates) -> Response:
     resource = catalog.resource_by_code(session, actor, code)
     out = catalog.resource_out(session, resource, with_related=False)
-    return templates.render(request, "ingest/upload.html", {"r": out})
+    return templates.render(request, "ingest/upload.html", {"r": out, "target": f"/api/resources/{code}/data"})
+
+
+@router.get("/workspace/upload", name="ingest.page.upload_new", response_class=HTMLResponse)
+def upload_new_page(request: Request, session: DbSession, actor: CurrentActor, templates: AppTemplates) -> Response:
+    """A steward's file, made into a draft resource of their department."""
+    if actor.department_id is None:
+        raise InvalidInput("only an account of a department creates its resources from files", field="department")
+    department = accounts.departments_by_id(session)[actor.department_id]
+    return templates.render(request, "ingest/upload.html", {
+        "r": None, "target": f"/api/departments/{department.code}/uploads"})
 
 
 @router.get("/data/{code}/versions/{number}", name="ingest.page.version", response_class=HTMLResponse)

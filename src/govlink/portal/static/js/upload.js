@@ -38,7 +38,7 @@
         bar.hidden = true;
         if (xhr.status >= 200 && xhr.status < 300) {
           var link = document.createElement("a");
-          link.href = form.dataset.done + "/versions/" + body.version;
+          link.href = "/data/" + encodeURIComponent(body.resource) + "/versions/" + body.version;
           link.textContent = (body.unchanged ? status.dataset.unchanged : status.dataset.published) + " " + body.version;
           status.textContent = "";
           status.appendChild(link);
