@@ -22,6 +22,7 @@ COMMANDS = [
     ["token"], ["token", "create"], ["token", "list"], ["token", "revoke"],
     ["demo"], ["demo", "generate"],
     ["audit"], ["audit", "verify"], ["audit", "checkpoint"], ["audit", "public-key"], ["witness"], ["ingest"],
+    ["pull"], ["pull", "set"], ["pull", "run"], ["pull", "show"], ["pull", "remove"],
 ]
 VALID_USCC = "11330106MB0000000D"
 

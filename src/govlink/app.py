@@ -28,6 +28,8 @@ from govlink.catalog import pages as catalog_pages
 from govlink.catalog import routes as catalog_routes
 from govlink.db.engine import make_engine, make_sessionmaker
 from govlink.ingest import pages as ingest_pages
+from govlink.ingest import pull_routes as ingest_pull_routes
+from govlink.ingest import pulls as ingest_pulls
 from govlink.ingest import routes as ingest_routes
 from govlink.jobs import routes as jobs_routes
 from govlink.jobs.worker import Handler, JobContext, Worker
@@ -71,6 +73,7 @@ def job_handlers() -> dict[str, Handler]:
     return {
         "accounts.purge_sessions": _purge_sessions,
         "transparency.publish_checkpoint": _publish_checkpoint,
+        "ingest.run_due_pulls": ingest_pulls.run_due_pulls,
     }
 
 
@@ -79,6 +82,7 @@ def job_schedule(settings: Settings) -> dict[str, dt.timedelta]:
     return {
         "accounts.purge_sessions": dt.timedelta(hours=1),
         "transparency.publish_checkpoint": dt.timedelta(minutes=settings.checkpoint_minutes),
+        "ingest.run_due_pulls": ingest_pulls.CHECK_EVERY,
     }
 
 
@@ -156,6 +160,7 @@ def create_app(
         catalog_export.router,
         catalog_pages.router,
         ingest_routes.router,
+        ingest_pull_routes.router,
         ingest_pages.router,
         transparency_routes.router,
         transparency_pages.router,

@@ -24,26 +24,11 @@ from govlink.ingest import service, storage
 from govlink.ingest.encoding import EncodingProblem
 from govlink.ingest.models import DataVersion
 from govlink.ingest.readers import ReadProblem
-from govlink.ingest.sources import Limits
 from govlink.kit.errors import InvalidInput, TooLarge
 from govlink.settings import Settings
 from govlink.web.deps import AppSettings, CurrentActor, DbSession
 
 router = APIRouter(tags=["data"])
-
-
-class IngestOut(BaseModel):
-    resource: str
-    version: int
-    created_resource: bool
-    unchanged: bool
-    encoding: str
-    format: str
-    mapping: dict[str, str | None]
-    rows_read: int
-    rows_accepted: int
-    rows_quarantined: int
-    quarantine_reasons: dict[str, int]
 
 
 class VersionOut(BaseModel):
@@ -114,11 +99,6 @@ def version_out(version: DataVersion) -> VersionOut:
         based_on=version.based_on, columns=version.columns, quality=version.quality)
 
 
-def limits(settings: Settings) -> Limits:
-    return Limits(max_bytes=settings.max_upload_bytes, max_rows=settings.max_upload_rows,
-                  seconds=settings.ingest_seconds)
-
-
 async def receive_file(request: Request, folder: Path, settings: Settings) -> Path:
     """The request body written to a file in ``folder``, refused as soon as it passes the size limit."""
     target = folder / "upload.bin"  # the uploaded name is shown, never used as a path
@@ -154,7 +134,7 @@ async def ingest_request(request: Request, session: Any, actor: Any, settings: S
         try:
             return await run_in_threadpool(
                 service.ingest, session, actor, path, file_name=file_name, resource_code=resource,
-                department_code=department, options=options, overrides=overrides, limits=limits(settings))
+                department_code=department, options=options, overrides=overrides, limits=service.limits_for(settings))
         except (ReadProblem, EncodingProblem) as exc:
             raise InvalidInput(f"{Path(file_name).name}: {exc}", field="file") from exc
 
@@ -166,28 +146,29 @@ HeaderRow = Annotated[int | None, Query(ge=1, le=1000, description="1-based head
 MapPairs = Annotated[list[str], Query(alias="map", description="COLUMN=ITEM, repeatable.")]
 
 
-@router.put("/api/resources/{code}/data", name="ingest.api.upload", response_model=IngestOut)
+@router.put("/api/resources/{code}/data", name="ingest.api.upload", response_model=service.IngestOutcome)
 async def upload(code: str, request: Request, session: DbSession, actor: CurrentActor, settings: AppSettings,
                  file_name: FileName, encoding: Encoding = None, sheet: Sheet = None, header_row: HeaderRow = None,
-                 mapping: MapPairs = []) -> IngestOut:  # noqa: B006 - FastAPI copies defaults
+                 mapping: MapPairs = []) -> service.IngestOutcome:  # noqa: B006 - FastAPI copies defaults
     """Publish the request body (a CSV, TSV, TXT, XLSX, XLS, JSON Lines, JSON or Parquet file) as the
     resource's next data version."""
     outcome = await ingest_request(request, session, actor, settings, file_name=file_name, resource=code,
                                    department=None, mapping=mapping,
                                    options=service.ReadOptions(encoding=encoding, sheet=sheet, header_row=header_row))
-    return IngestOut(**outcome.as_dict())
+    return outcome
 
 
-@router.post("/api/departments/{department}/uploads", name="ingest.api.upload_new", response_model=IngestOut)
+@router.post("/api/departments/{department}/uploads", name="ingest.api.upload_new",
+             response_model=service.IngestOutcome)
 async def upload_new(department: str, request: Request, session: DbSession, actor: CurrentActor,
                      settings: AppSettings, file_name: FileName, encoding: Encoding = None, sheet: Sheet = None,
-                     header_row: HeaderRow = None, mapping: MapPairs = []) -> IngestOut:  # noqa: B006
+                     header_row: HeaderRow = None, mapping: MapPairs = []) -> service.IngestOutcome:  # noqa: B006
     """Create a draft resource of the department from the file (items, semantic types and subject proposed)
     and publish the file as its first data version."""
     outcome = await ingest_request(request, session, actor, settings, file_name=file_name, resource=None,
                                    department=department, mapping=mapping,
                                    options=service.ReadOptions(encoding=encoding, sheet=sheet, header_row=header_row))
-    return IngestOut(**outcome.as_dict())
+    return outcome
 
 
 @router.get("/api/resources/{code}/versions", name="ingest.api.versions", response_model=list[VersionOut])
@@ -241,10 +222,11 @@ def download_quarantine(code: str, number: int, session: DbSession, actor: Curre
         "Content-Disposition": f'attachment; filename="{code}-v{number}-quarantine.csv"'})
 
 
-@router.post("/api/resources/{code}/versions/{number}/fixes", name="ingest.api.fix", response_model=IngestOut)
-def fix(code: str, number: int, body: FixesIn, session: DbSession, actor: CurrentActor) -> IngestOut:
+@router.post("/api/resources/{code}/versions/{number}/fixes", name="ingest.api.fix",
+             response_model=service.IngestOutcome)
+def fix(code: str, number: int, body: FixesIn, session: DbSession, actor: CurrentActor) -> service.IngestOutcome:
     """Correct quarantined values: a new version with the corrections, validated again."""
-    return IngestOut(**service.fix_records(session, actor, code, number, body.fixes).as_dict())
+    return service.fix_records(session, actor, code, number, body.fixes)
 
 
 @router.post("/api/resources/{code}/versions/{number}/restore", name="ingest.api.restore",

@@ -12,7 +12,7 @@ import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from govlink.ingest.readers import ReadResult, Rejected
 from govlink.ingest.sources import Limits, open_file
 from govlink.kit.bulk import bulk_insert
 from govlink.kit.errors import Forbidden, InvalidInput, NotFound
+from govlink.settings import Settings
 from govlink.transparency.service import LogEvent, record
 
 SAMPLE_ROWS = 200  # rows whose values help propose a mapping
@@ -86,18 +87,21 @@ class IngestOutcome:
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"resource": self.resource, "version": self.version, "created_resource": self.created_resource,
-                "unchanged": self.unchanged, "encoding": self.encoding, "format": self.format,
-                "mapping": self.mapping, "rows_read": self.rows_read, "rows_accepted": self.rows_accepted,
-                "rows_quarantined": self.rows_quarantined, "quarantine_reasons": self.quarantine_reasons}
+        return asdict(self)
 
 
 # --- who may -------------------------------------------------------------------------------------
 
 
-def _may_ingest(actor: Actor, department_id: int) -> None:
+def may_ingest(actor: Actor, department_id: int) -> None:
     if not (actor.has_role(Role.ADMIN) or (actor.has_role(Role.STEWARD) and actor.department_id == department_id)):
         raise Forbidden("only the department's stewards (or the information office) load its data")
+
+
+def limits_for(settings: Settings) -> Limits:
+    """What one file (or pull) may hold and take: the platform's upload limits."""
+    return Limits(max_bytes=settings.max_upload_bytes, max_rows=settings.max_upload_rows,
+                  seconds=settings.ingest_seconds)
 
 
 def may_read_rows(actor: Actor, resource: Resource) -> bool:
@@ -171,7 +175,7 @@ def create_resource_from_file(session: Session, actor: Actor, department_code: s
                               file_name: str, new: NewResource) -> Resource:
     """A draft resource whose items are the file's columns, with semantic types and subject proposed."""
     department = accounts.department_by_code(session, department_code)
-    _may_ingest(actor, department.id)
+    may_ingest(actor, department.id)
     samples = _samples(read)
     subject = propose_subject(read.columns, samples)
     proposals = propose(read.columns, samples, subject)
@@ -230,7 +234,7 @@ def _ingest_read(session: Session, actor: Actor, read: ReadResult, *, file_name:
         resource = create_resource_from_file(session, actor, department_code, read, file_name, new or NewResource())
     else:
         resource = catalog.resource_by_code(session, actor, resource_code)
-        _may_ingest(actor, resource.department_id)
+        may_ingest(actor, resource.department_id)
         if resource.status == Status.RETIRED:
             raise InvalidInput(f"resource {resource.code} is retired: it takes no new data", field="resource")
     mapping = resolve_mapping(session, resource, read, overrides or {})
@@ -388,7 +392,7 @@ def version(session: Session, actor: Actor, code: str, number: int) -> tuple[Res
 def restore(session: Session, actor: Actor, code: str, number: int) -> DataVersion:
     """Publish an earlier version again (the current one is kept, superseded)."""
     resource, chosen = version(session, actor, code, number)
-    _may_ingest(actor, resource.department_id)
+    may_ingest(actor, resource.department_id)
     if chosen.state == "published":
         raise InvalidInput(f"version {number} is already the published one", field="version")
     _make_published(session, actor, resource, chosen, action="data.restored")
@@ -436,7 +440,7 @@ def fix_records(session: Session, actor: Actor, code: str, number: int,
                 fixes: Mapping[int, Mapping[str, str]]) -> IngestOutcome:
     """A new version: ``number``'s records with the steward's corrected values, validated again."""
     resource, base = version(session, actor, code, number)
-    _may_ingest(actor, resource.department_id)
+    may_ingest(actor, resource.department_id)
     names = [c["name"] for c in base.columns]
     fields = {c["name"]: c["field"] for c in base.columns}
     for record_number, values in fixes.items():
