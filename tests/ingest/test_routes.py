@@ -73,6 +73,8 @@ def test_a_steward_uploads_and_reads_the_quarantine(client: TestClient, users: d
     assert fixed.json()["version"] == 2 and fixed.json()["rows_quarantined"] == 0
     diff = steward.get(f"/api/resources/{code}/diff", params={"from": 1, "to": 2}).json()
     assert diff["added"] == 1
+    compared = steward.get(f"/data/{code}/versions/2", params={"compare": 1})
+    assert compared.status_code == 200 and "compare=1" not in compared.text
 
 
 def test_an_upload_over_the_limit_is_refused_while_it_streams(client: TestClient, users: dict[str, str]) -> None:

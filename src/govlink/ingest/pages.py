@@ -49,12 +49,12 @@ def upload_new_page(request: Request, session: DbSession, actor: CurrentActor, t
 
 @router.get("/data/{code}/versions/{number}", name="ingest.page.version", response_class=HTMLResponse)
 def version_page(code: str, number: int, request: Request, session: DbSession, actor: CurrentActor,
-                 templates: AppTemplates, offset: int = 0) -> Response:
+                 templates: AppTemplates, offset: int = 0, compare: bool = False) -> Response:
     resource, version = service.version(session, actor, code, number)
     offset = max(offset, 0)
     total, records = service.quarantine(session, actor, code, number, offset=offset, limit=PAGE)
     difference = None
-    if number > 1:
+    if compare and number > 1:  # on request: comparing reads both versions whole
         try:
             difference = service.diff(session, actor, code, number - 1, number)
         except GovLinkError:
@@ -62,7 +62,7 @@ def version_page(code: str, number: int, request: Request, session: DbSession, a
     context: dict[str, Any] = {
         "r": catalog.resource_out(session, resource, with_related=False), "v": version, "records": records,
         "total": total, "offset": offset, "page": PAGE, "diff": difference,
-        "can_fix": catalog.may_edit(actor, resource),
+        "can_fix": catalog.may_edit(actor, resource), "compare": compare,
         "columns": [c["name"] for c in version.columns],
     }
     return templates.render(request, "ingest/version.html", context)
