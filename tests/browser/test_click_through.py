@@ -108,3 +108,37 @@ def test_wrong_password_shows_a_readable_error(demo: tuple[str, list[DemoAccount
     page.click("form.form button[type=submit]")
     assert "用户名或密码错误" in page.inner_text("main")
     page.close()
+
+
+def test_a_steward_uploads_a_file_with_progress_and_finds_its_quarantine(
+    demo: tuple[str, list[DemoAccount]], browser: object, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    base, accounts = demo
+    steward = next(a for a in accounts if a.username == "steward.rs")
+    extract = tmp_path_factory.mktemp("upload") / "参保人员补充.csv"
+    extract.write_bytes("姓名,公民身份号码,参保日期\n张三,11010519491231002X,2020-01-01\n李四,110105194912310021,"
+                        "2020-02-30\n".encode("gbk"))
+    context = browser.new_context()  # type: ignore[attr-defined]
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(base + "/login")
+    page.fill("input[name=username]", steward.username)
+    page.fill("input[name=password]", steward.password)
+    page.click("form.form button[type=submit]")
+    page.wait_for_load_state()
+    page.goto(base + "/workspace")
+    page.click("a[href='/workspace/upload']")
+    page.set_input_files("#upload-file", str(extract))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_function("() => { const s = document.getElementById('upload-status'); "
+                           "return s.querySelector('a') || s.textContent.includes(':'); }", timeout=60_000)
+    assert page.query_selector("#upload-status a"), page.inner_text("#upload-status")
+    status = page.inner_text("#upload-status")
+    assert "2 / 1 / 1" in status, status  # rows read / accepted / quarantined
+    page.click("#upload-status a")
+    page.wait_for_load_state()
+    assert page.input_value("input[name='value:公民身份号码']") == "110105194912310021"
+    assert "date.invalid" in page.inner_text("main")  # 参保日期 2020-02-30 does not exist
+    assert not errors, errors
+    context.close()

@@ -182,7 +182,9 @@ def create_resource_from_file(session: Session, actor: Actor, department_code: s
     items = []
     for proposal in proposals:
         semantic = proposal.semantic_type
-        date_like = bool(semantic and semantic.endswith(("birth_date", "registered_on")))
+        # 出生日期, 参保日期, 发证日期 …: a column named a date holds dates, which are then checked.
+        date_like = bool(semantic and semantic.endswith(("birth_date", "registered_on"))) or \
+            proposal.column.strip().endswith("日期")
         # The row's own subject must be named: a record without it says nothing about anyone.
         required = semantic in {f"{subject}.name"}
         grade = "core" if semantic and semantic.endswith(("id_number", "uscc")) else (

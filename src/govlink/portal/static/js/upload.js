@@ -1,11 +1,7 @@
 // Upload a department's file with a progress bar: the file is the request body of a PUT, so the server can
-// refuse it while it streams in; the CSRF token goes in a header (double submit, as the forms do).
+// refuse it while it streams in; the page's CSRF token goes in a header (double submit, as the forms do).
 (function () {
   "use strict";
-  function cookie(name) {
-    var found = document.cookie.split("; ").find(function (c) { return c.indexOf(name + "=") === 0; });
-    return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
-  }
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("upload-form");
     if (!form) { return; }
@@ -21,8 +17,8 @@
         if (value) { params.set(name, value); }
       });
       var xhr = new XMLHttpRequest();
-      xhr.open("PUT", form.dataset.url + "?" + params.toString());
-      xhr.setRequestHeader("X-CSRF-Token", cookie("govlink_csrf"));
+      xhr.open(form.dataset.method || "PUT", form.dataset.url + "?" + params.toString());
+      xhr.setRequestHeader("X-CSRF-Token", form.dataset.csrf);
       xhr.setRequestHeader("Accept", "application/json");
       bar.hidden = false;
       xhr.upload.onprogress = function (e) {
