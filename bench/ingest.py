@@ -86,11 +86,13 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
 def measured(code: str, *args: str, env: dict[str, str] | None = None) -> dict[str, float]:
     """Run ``code`` in a fresh Python; it prints a JSON object; add its wall time and peak memory."""
     wrapper = (
-        "import json, resource, sys, time\n"
+        "import json, sys, time\n"
         "start = time.perf_counter()\n"
         f"{code}\n"
         "elapsed = time.perf_counter() - start\n"
-        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork and exec, so a child would report the
+        # benchmark's own peak (it holds the generated file's columns) instead of its own.
+        "peak = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')) / 1024\n"
         "print(json.dumps({**result, 'seconds': elapsed, 'peak_mb': peak}))\n"
     )
     done = subprocess.run([sys.executable, "-c", wrapper, *args], capture_output=True, text=True,
