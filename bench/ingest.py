@@ -104,15 +104,15 @@ def measured(code: str, *args: str, env: dict[str, str] | None = None) -> dict[s
 
 GOVLINK = """
 from pathlib import Path
-from sqlalchemy import create_engine
 from govlink.accounts import service as accounts
 from govlink.accounts.actor import SYSTEM
 from govlink.accounts.schemas import DepartmentIn
-from govlink.db.engine import make_sessionmaker
+from govlink.db.engine import make_engine, make_sessionmaker
 from govlink.db.migrate import upgrade
 from govlink.ingest import service
+from govlink.settings import Settings
 url, path = sys.argv[1], Path(sys.argv[2])
-engine = create_engine(url)
+engine = make_engine(Settings(database_url=url, data_dir=path.parent))  # as `govlink` configures it
 upgrade(engine)
 sessions = make_sessionmaker(engine)
 with sessions() as session, session.begin():
@@ -214,19 +214,19 @@ def file_bench(rows: int) -> dict[str, object]:
 
 DISTRICT = """
 from pathlib import Path
-from sqlalchemy import create_engine
 from govlink.accounts import service as accounts
 from govlink.accounts.actor import SYSTEM
 from govlink.accounts.schemas import DepartmentIn
-from govlink.db.engine import make_sessionmaker
+from govlink.db.engine import make_engine, make_sessionmaker
 from govlink.db.migrate import upgrade
 from govlink.demo.district import DEPARTMENTS
 from govlink.demo.generator import generate_district
 from govlink.demo.resources import ingest_extract
+from govlink.settings import Settings
 folder = Path(sys.argv[2])
 manifest = generate_district(folder / "extracts", persons=int(sys.argv[1]), seed=42)
 generated = time.perf_counter() - start
-engine = create_engine(f"sqlite:///{folder / 'govlink.db'}")
+engine = make_engine(Settings(database_url=f"sqlite:///{folder / 'govlink.db'}", data_dir=folder))
 upgrade(engine)
 sessions = make_sessionmaker(engine)
 with sessions() as session, session.begin():
