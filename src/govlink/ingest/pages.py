@@ -72,7 +72,10 @@ def version_page(code: str, number: int, request: Request, session: DbSession, a
 async def fix_page(code: str, number: int, request: Request, session: DbSession, actor: CurrentActor) -> Response:
     """One quarantined record's corrected values, from the form beside it: a new version."""
     form = await request.form()
-    record = int(str(form.get("record", "0")) or 0)
+    try:
+        record = int(str(form.get("record", "")))
+    except ValueError as exc:
+        raise InvalidInput("the form names no record to correct", field="record") from exc
     values = {str(k)[len("value:"):]: str(v) for k, v in form.multi_items() if str(k).startswith("value:")}
     outcome = service.fix_records(session, actor, code, number, {record: values})
     return RedirectResponse(f"/data/{code}/versions/{outcome.version}", status_code=303)
