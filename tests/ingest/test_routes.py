@@ -150,3 +150,19 @@ def test_a_steward_creates_a_resource_from_a_file_on_the_workspace(client: TestC
     page = steward.get("/workspace/upload")
     assert page.status_code == 200 and 'data-url="/api/departments/SC/uploads"' in page.text
     assert signed_in(client, users["admin"]).get("/workspace/upload").status_code == 422  # no department
+
+
+def test_the_mapping_form_maps_a_version_again(client: TestClient, users: dict[str, str]) -> None:
+    from tests.conftest import form_csrf
+
+    steward = signed_in(client, users["steward"])
+    code = upload_new(steward, ENTERPRISES.encode())["resource"]
+    page = steward.get(f"/data/{code}/versions/1")
+    assert 'name="item:行业"' in page.text
+    response = steward.post(f"/data/{code}/versions/1/mapping", data={
+        "csrf_token": form_csrf(page.text), "item:行业": "", "item:企业名称": "企业名称",
+        "item:统一社会信用代码": "统一社会信用代码", "item:法定代表人": "法定代表人",
+        "item:法定代表人身份证号": "法定代表人身份证号"}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == f"/data/{code}/versions/2"
+    mapping = steward.get(f"/api/resources/{code}/versions/2").json()["columns"]
+    assert {c["name"]: c["item"] for c in mapping}["行业"] is None

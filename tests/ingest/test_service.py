@@ -230,3 +230,15 @@ def test_a_draft_takes_a_sheet_and_a_header_row(session: Session, steward: Actor
     book.save(path)
     outcome = ingest(session, steward, path, department_code="RS", options=ReadOptions(sheet="名单", header_row=2))
     assert outcome.format == "xlsx" and outcome.rows_accepted == 1 and outcome.mapping["身份证号"] == "身份证号"
+
+
+def test_a_corrected_mapping_makes_a_new_version_and_is_kept(session: Session, steward: Actor, tmp_path: Path) -> None:
+    first = ingest(session, steward, csv_file(tmp_path, ROWS), department_code="RS")
+    assert first.mapping["出生日期"] == "出生日期" and first.rows_quarantined == 2
+    # Leaving 出生日期 out: its impossible date no longer quarantines record 4.
+    remapped = service.remap(session, steward, first.resource, 1, {"出生日期": None})
+    assert remapped.version == 2 and remapped.mapping["出生日期"] is None and remapped.rows_quarantined == 1
+    _, version = service.version(session, steward, first.resource, 2)
+    assert version.source == "remap" and version.based_on == 1
+    again = ingest(session, steward, csv_file(tmp_path, ROWS, "again.csv"), resource_code=first.resource)
+    assert again.unchanged and again.version == 2  # the kept mapping: the same content as version 2

@@ -63,7 +63,7 @@ def version_page(code: str, number: int, request: Request, session: DbSession, a
         "r": catalog.resource_out(session, resource, with_related=False), "v": version, "records": records,
         "total": total, "offset": offset, "page": PAGE, "diff": difference,
         "can_fix": catalog.may_edit(actor, resource), "compare": compare,
-        "columns": [c["name"] for c in version.columns],
+        "columns": [c["name"] for c in version.columns], "items": [i.name for i in resource.items],
     }
     return templates.render(request, "ingest/version.html", context)
 
@@ -78,6 +78,15 @@ async def fix_page(code: str, number: int, request: Request, session: DbSession,
         raise InvalidInput("the form names no record to correct", field="record") from exc
     values = {str(k)[len("value:"):]: str(v) for k, v in form.multi_items() if str(k).startswith("value:")}
     outcome = service.fix_records(session, actor, code, number, {record: values})
+    return RedirectResponse(f"/data/{code}/versions/{outcome.version}", status_code=303)
+
+
+@router.post("/data/{code}/versions/{number}/mapping", name="ingest.page.remap")
+async def remap_page(code: str, number: int, request: Request, session: DbSession, actor: CurrentActor) -> Response:
+    """The mapping form beside the quality report: a new version mapped as the steward chose."""
+    form = await request.form()
+    mapping = {str(k)[len("item:"):]: (str(v) or None) for k, v in form.multi_items() if str(k).startswith("item:")}
+    outcome = service.remap(session, actor, code, number, mapping)
     return RedirectResponse(f"/data/{code}/versions/{outcome.version}", status_code=303)
 
 

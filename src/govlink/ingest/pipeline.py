@@ -114,7 +114,9 @@ class VersionBuilder:
         self._attributes = {r.column: r.attribute for r in self.rules}
         key_item = subject_key_item([i for i in mapping.values() if i], subject)
         self._key_column = next((d["name"] for d in self.descriptors if key_item and d["item"] == key_item), None)
-        self._digest = hashlib.sha256("\x1f".join(self.names).encode())
+        # The same records under another mapping are another version: the mapping is part of the content.
+        self._digest = hashlib.sha256("\x1f".join(f"{d['name']}={d['item'] or ''}" for d in self.descriptors)
+                                      .encode())
         # Every record's hash and key as 64-bit numbers (16 bytes a record, whatever its width), for counting
         # duplicates; a chance collision among 5 million records is a one-in-a-million event.
         self._seen = duckdb.connect()

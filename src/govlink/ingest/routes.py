@@ -68,6 +68,11 @@ class FixesIn(BaseModel):
     fixes: dict[int, dict[str, str]] = Field(description="record → {column: corrected value}", max_length=10_000)
 
 
+class MappingIn(BaseModel):
+    mapping: dict[str, str | None] = Field(description="file column → information item (null: not an item)",
+                                           max_length=1000)
+
+
 class DiffOut(BaseModel):
     older: int
     newer: int
@@ -227,6 +232,13 @@ def download_quarantine(code: str, number: int, session: DbSession, actor: Curre
 def fix(code: str, number: int, body: FixesIn, session: DbSession, actor: CurrentActor) -> service.IngestOutcome:
     """Correct quarantined values: a new version with the corrections, validated again."""
     return service.fix_records(session, actor, code, number, body.fixes)
+
+
+@router.post("/api/resources/{code}/versions/{number}/mapping", name="ingest.api.remap",
+             response_model=service.IngestOutcome)
+def remap(code: str, number: int, body: MappingIn, session: DbSession, actor: CurrentActor) -> service.IngestOutcome:
+    """Correct the mapping: the version's records mapped again as a new version; kept for the next upload."""
+    return service.remap(session, actor, code, number, body.mapping)
 
 
 @router.post("/api/resources/{code}/versions/{number}/restore", name="ingest.api.restore",

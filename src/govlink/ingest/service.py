@@ -438,11 +438,9 @@ def quarantine(session: Session, actor: Actor, code: str, number: int, *, offset
                                      cells.get(r["_record"], [])) for r in rows]
 
 
-def fix_records(session: Session, actor: Actor, code: str, number: int,
-                fixes: Mapping[int, Mapping[str, str]]) -> IngestOutcome:
-    """A new version: ``number``'s records with the steward's corrected values, validated again."""
-    resource, base = version(session, actor, code, number)
-    may_ingest(actor, resource.department_id)
+def _stored_read(session: Session, base: DataVersion, fixes: Mapping[int, Mapping[str, str]]) -> ReadResult:
+    """A version's records as its file gave them (original values), with ``fixes`` applied, ready to be
+    mapped, standardised and validated again."""
     names = [c["name"] for c in base.columns]
     fields = {c["name"]: c["field"] for c in base.columns}
     for record_number, values in fixes.items():
@@ -453,9 +451,9 @@ def fix_records(session: Session, actor: Actor, code: str, number: int,
     records = rows.column("_record").to_numpy()
     wanted = np.array(sorted(fixes), dtype=np.int64)
     positions = np.searchsorted(records, wanted)
-    found = (positions < len(records)) & (records[np.minimum(positions, len(records) - 1)] == wanted)
+    found = (positions < len(records)) & (records[np.minimum(positions, max(len(records) - 1, 0))] == wanted)
     if not found.all():
-        raise NotFound(f"version {number} has no record {int(wanted[~found][0])}", field="fixes")
+        raise NotFound(f"version {base.number} has no record {int(wanted[~found][0])}", field="fixes")
     at = {int(r): int(p) for r, p in zip(wanted, positions, strict=True)}
     columns = {}
     for name in names:
@@ -474,12 +472,35 @@ def fix_records(session: Session, actor: Actor, code: str, number: int,
     kept = rows.filter(still_raw)
     rejected = [Rejected(int(r), "read.unsplit", "the line could not be split into the header's columns", str(t))
                 for r, t in zip(kept.column("_record").to_pylist(), kept.column("_raw").to_pylist(), strict=True)]
-    read = ReadResult(table, names, rejected, base.encoding, base.format, "")
+    return ReadResult(table, names, rejected, base.encoding, base.format, "")
+
+
+def fix_records(session: Session, actor: Actor, code: str, number: int,
+                fixes: Mapping[int, Mapping[str, str]]) -> IngestOutcome:
+    """A new version: ``number``'s records with the steward's corrected values, validated again."""
+    resource, base = version(session, actor, code, number)
+    may_ingest(actor, resource.department_id)
+    read = _stored_read(session, base, fixes)
     specs = _specs(resource)
     mapping = {c["name"]: specs.get(c["item"]) if c["item"] else None for c in base.columns}
     return _publish_new(session, actor, resource, read, mapping, file_name=base.file_name,
                         options=ReadOptions(sheet=base.sheet, header_row=base.header_row), created=False,
                         source="fix", based_on=base.number)
+
+
+def remap(session: Session, actor: Actor, code: str, number: int,
+          overrides: Mapping[str, str | None]) -> IngestOutcome:
+    """The steward corrects the mapping: ``number``'s records mapped again (and the mapping kept for the next
+    upload), standardised and validated again, as a new version."""
+    resource, base = version(session, actor, code, number)
+    may_ingest(actor, resource.department_id)
+    read = _stored_read(session, base, {})
+    current = {c["name"]: c["item"] for c in base.columns}
+    mapping = resolve_mapping(session, resource, read, {**current, **overrides})
+    keep_mapping(session, actor, resource, mapping)
+    return _publish_new(session, actor, resource, read, mapping, file_name=base.file_name,
+                        options=ReadOptions(sheet=base.sheet, header_row=base.header_row), created=False,
+                        source="remap", based_on=base.number)
 
 
 # Records of versions a and b paired by the subject's key (a record without one stands for itself) …

@@ -15,7 +15,7 @@ JOB_STATES = (N_("queued"), N_("running"), N_("done"), N_("failed"))
 TIMELINESS = (N_("timely"), N_("overdue"), N_("no_data"), N_("not_applicable"))
 REVISION_ACTIONS = (N_("created"), N_("updated"), N_("submitted"), N_("returned"), N_("published"), N_("retired"))
 DATA_VERSION_STATES = (N_("staged"), N_("published"), N_("superseded"))
-DATA_VERSION_SOURCES = (N_("upload"), N_("pull"), N_("fix"), N_("restore"))
+DATA_VERSION_SOURCES = (N_("upload"), N_("pull"), N_("fix"), N_("remap"), N_("restore"))
 ERROR_MESSAGES = (
     N_("sign in to continue"),
     N_("your account may not do this"),
