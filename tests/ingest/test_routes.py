@@ -67,6 +67,7 @@ def test_a_steward_uploads_and_reads_the_quarantine(client: TestClient, users: d
     assert rows[0][:2] == ["record", "reasons"] and rows[1][0] == "2"
     page = steward.get(f"/data/{code}/versions/1")
     assert page.status_code == 200 and BAD_USCC in page.text
+    assert "统一社会信用代码校验码错误" in page.text  # the reason, in the steward's language
     fixed = steward.post(f"/api/resources/{code}/versions/1/fixes",
                          json={"fixes": {"2": {"统一社会信用代码": USCC2}}}, headers=csrf_headers(steward))
     assert fixed.status_code == 200, fixed.text

@@ -13,6 +13,7 @@ from govlink.catalog import service as catalog
 from govlink.catalog.vocabulary import LABELS
 from govlink.ingest import service
 from govlink.kit.errors import GovLinkError, InvalidInput
+from govlink.portal.vocabulary import QUARANTINE_REASONS
 from govlink.web.deps import AppTemplates, CurrentActor, DbSession
 
 router = APIRouter(include_in_schema=False)
@@ -64,6 +65,7 @@ def version_page(code: str, number: int, request: Request, session: DbSession, a
         "total": total, "offset": offset, "page": PAGE, "diff": difference,
         "can_fix": catalog.may_edit(actor, resource), "compare": compare,
         "columns": [c["name"] for c in version.columns], "items": [i.name for i in resource.items],
+        "reasons": QUARANTINE_REASONS,
     }
     return templates.render(request, "ingest/version.html", context)
 
