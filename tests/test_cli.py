@@ -123,3 +123,12 @@ def test_ingest_prints_the_contract_and_refuses_an_unreadable_file(fresh_url: st
     broken.write_bytes(b"\xff\xfe\xfd\x00\x81 not text at all \xc3")
     code, out = govlink("ingest", str(broken), "--department", "RS", url=fresh_url, data_dir=tmp_path)
     assert code == 1 and "broken.csv" in out and len(out.strip().splitlines()) == 1
+
+
+def test_ingest_shows_column_names_as_text(fresh_url: str, tmp_path: Path) -> None:
+    assert govlink("init", url=fresh_url, data_dir=tmp_path)[0] == 0
+    assert govlink("department", "create", "RS", "人社局", url=fresh_url, data_dir=tmp_path)[0] == 0
+    extract = tmp_path / "x.csv"
+    extract.write_text("[bold]姓名[/bold],备注\n张三,1\n", encoding="utf-8")
+    code, out = govlink("ingest", str(extract), "--department", "RS", url=fresh_url, data_dir=tmp_path)
+    assert code == 0 and "[bold]姓名[/bold]" in out

@@ -212,3 +212,15 @@ def test_every_demo_extract_reads_without_options(district: tuple[Path, list[Ext
         if extract.encoding:
             assert result.encoding == extract.encoding, extract.file_name
     assert formats == {"csv", "tsv", "xlsx", "jsonl"}
+
+
+def test_a_csv_whose_header_starts_with_a_bracket_is_still_csv(tmp_path: Path) -> None:
+    from govlink.ingest.sources import sniff_format
+
+    path = tmp_path / "x.csv"
+    path.write_text("[编号],{备注}\n1,2\n", encoding="utf-8")
+    assert sniff_format(path) == "csv"
+    path.write_text('[\n  {"a": 1}\n]', encoding="utf-8")
+    assert sniff_format(path) == "json"
+    path.write_text('{"a": 1}\n{"a": 2}\n', encoding="utf-8")
+    assert sniff_format(path) == "jsonl"

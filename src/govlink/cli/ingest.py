@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from govlink.cli.context import console, fail, operator, platform
@@ -70,7 +71,8 @@ def print_outcome(outcome: service.IngestOutcome, *, as_json: bool) -> None:
     console.print(f"format {outcome.format}, encoding {outcome.encoding or '-'}")
     table = Table("column", "item")
     for column, item in outcome.mapping.items():
-        table.add_row(column, item or "(not kept as an item)")
+        # Names come from the department's file: shown as text, never read as Rich markup.
+        table.add_row(escape(column), escape(item) if item else "(not kept as an item)")
     console.print(table)
     console.print(f"rows read {outcome.rows_read:,} = accepted {outcome.rows_accepted:,} "
                   f"+ quarantined {outcome.rows_quarantined:,}")

@@ -61,10 +61,12 @@ def sniff_format(path: Path) -> str:
     if text is None:
         raise ReadProblem("the file holds binary data, not a table GovLink reads (CSV, TSV, TXT, XLSX, XLS, JSON, "
                           "JSON Lines or Parquet)", "read.format")
-    first = text.lstrip()[:1]
-    if first == "[":
+    stripped = text.lstrip()
+    first, second = stripped[:1], stripped[1:].lstrip()[:1]
+    # JSON only when it looks like JSON of objects: a CSV header may well start with "[编号]" or "{".
+    if first == "[" and second in ("{", "]"):
         return "json"
-    if first == "{":
+    if first == "{" and second in ('"', "}"):
         return "jsonl"
     if not first:
         raise ReadProblem("the file holds only blank lines", "read.empty")
