@@ -16,17 +16,6 @@ from govlink.ingest.encoding import EncodingProblem
 from govlink.ingest.readers import ReadProblem
 
 
-def _overrides(pairs: list[str]) -> dict[str, str | None]:
-    """``COLUMN=ITEM`` pairs; ``COLUMN=`` keeps the column out of the items."""
-    found: dict[str, str | None] = {}
-    for pair in pairs:
-        column, sep, item = pair.partition("=")
-        if not sep or not column.strip():
-            fail(f"--map takes COLUMN=ITEM, got {pair!r}")
-        found[column.strip()] = item.strip() or None
-    return found
-
-
 def ingest(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="The department's file: CSV, TSV, TXT, XLSX, XLS, JSON Lines, "
@@ -54,7 +43,7 @@ def ingest(
         with target.transaction() as session:
             outcome = service.ingest(session, operator(), file, file_name=file.name, resource_code=resource,
                                      department_code=department, options=options,
-                                     overrides=_overrides(mapping or []))
+                                     overrides=service.parse_map(mapping or []))
     except (ReadProblem, EncodingProblem) as exc:
         fail(f"{file.name}: {exc}")
     print_outcome(outcome, as_json=as_json)

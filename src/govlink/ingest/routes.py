@@ -119,21 +119,11 @@ async def receive_file(request: Request, folder: Path, settings: Settings) -> Pa
     return target
 
 
-def parse_map(pairs: list[str]) -> dict[str, str | None]:
-    found: dict[str, str | None] = {}
-    for pair in pairs:
-        column, sep, item = pair.partition("=")
-        if not sep or not column.strip():
-            raise InvalidInput(f"map takes COLUMN=ITEM, got {pair!r}", field="map")
-        found[column.strip()] = item.strip() or None
-    return found
-
-
 async def ingest_request(request: Request, session: Any, actor: Any, settings: Settings, *, file_name: str,
                          resource: str | None, department: str | None, options: service.ReadOptions,
                          mapping: list[str]) -> service.IngestOutcome:
     """Stream the body to a private temporary file, then ingest it off the event loop."""
-    overrides = parse_map(mapping)
+    overrides = service.parse_map(mapping)
     with tempfile.TemporaryDirectory(prefix="govlink-upload-") as folder:
         path = await receive_file(request, Path(folder), settings)
         try:

@@ -123,6 +123,17 @@ def _specs(resource: Resource) -> dict[str, ItemSpec]:
     return {i.name: ItemSpec(i.name, i.semantic_type, i.data_type, i.required, i.personal) for i in resource.items}
 
 
+def parse_map(pairs: Sequence[str]) -> dict[str, str | None]:
+    """``COLUMN=ITEM`` pairs as the CLI and the API take them; ``COLUMN=`` keeps the column out of the items."""
+    found: dict[str, str | None] = {}
+    for pair in pairs:
+        column, sep, item = pair.partition("=")
+        if not sep or not column.strip():
+            raise InvalidInput(f"map takes COLUMN=ITEM, got {pair!r}", field="map")
+        found[column.strip()] = item.strip() or None
+    return found
+
+
 def resolve_mapping(session: Session, resource: Resource, read: ReadResult,
                     overrides: Mapping[str, str | None]) -> dict[str, ItemSpec | None]:
     """File column → item: the steward's overrides, then the mapping kept from the last upload, then the

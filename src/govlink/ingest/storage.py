@@ -96,18 +96,10 @@ def drop(session: Session, name: str) -> None:
 
 
 def read_columns(session: Session, name: str, columns: Sequence[str], *, accepted_only: bool = True) -> pa.Table:
-    """Whole columns of a version as Arrow (diffs, quality, exports), in record order."""
-    table = _view(name, columns)
-    query = select(*(table.c[c] for c in columns)).order_by(table.c["_record"])
-    if accepted_only:
-        query = query.where(table.c["_accepted"] == 1)
-    result = session.execute(query)
-    values: list[list[Any]] = [[] for _ in columns]
-    for chunk in result.partitions(COPY_CHUNK_ROWS):
-        for position, column in enumerate(zip(*chunk, strict=True)):
-            values[position].extend(column)
-    return pa.table({c: pa.array(v, type=_arrow_type(c))
-                     for c, v in zip(columns, values, strict=True)})
+    """Whole columns of a version as Arrow (diffs, corrections), in record order."""
+    schema = pa.schema([(c, _arrow_type(c)) for c in columns])
+    batches = stream(session, name, columns, accepted=True if accepted_only else None, chunk_rows=COPY_CHUNK_ROWS)
+    return pa.Table.from_batches(list(batches), schema=schema)
 
 
 def page(session: Session, name: str, columns: Sequence[str], *, offset: int, limit: int,
