@@ -37,6 +37,7 @@ from govlink.ingest.models import ColumnMapping, DataVersion, QuarantinedCell
 from govlink.ingest.pipeline import Chunk, ItemSpec, VersionBuilder
 from govlink.ingest.readers import ReadResult, Rejected
 from govlink.ingest.sources import Limits, open_file
+from govlink.jobs import service as jobs
 from govlink.kit.bulk import bulk_insert
 from govlink.kit.errors import Forbidden, InvalidInput, NotFound
 from govlink.settings import Settings
@@ -270,6 +271,20 @@ def published_version(session: Session, resource: Resource) -> DataVersion | Non
                                                     DataVersion.state == "published"))
 
 
+def published_data(session: Session, subjects: Sequence[str]) -> list[tuple[Resource, DataVersion]]:
+    """Every published resource about one of ``subjects`` with its published data version (for the registries)."""
+    query = (select(Resource, DataVersion).join(DataVersion, DataVersion.resource_id == Resource.id)
+             .where(DataVersion.state == "published", Resource.status == Status.PUBLISHED,
+                    Resource.subject_type.in_(list(subjects))).order_by(Resource.id))
+    return [(resource, chosen) for resource, chosen in session.execute(query)]
+
+
+def read_version_columns(session: Session, chosen: DataVersion, fields: Sequence[str]) -> pa.Table:
+    """Whole columns of a version, quarantined records included (``_accepted`` tells them apart)."""
+    return storage.read_columns(session, chosen.table_name, ["_record", "_accepted", "_hash", *fields],
+                                accepted_only=False)
+
+
 def _slices(read: ReadResult) -> Iterator[pa.Table]:
     """The records a slice at a time (at least one slice, so an empty file still has its columns)."""
     if read.slices is not None:
@@ -375,6 +390,8 @@ def _make_published(session: Session, actor: Actor, resource: Resource, version:
         "resource": resource.code, "version": version.number, "rows_read": version.rows_read,
         "rows_accepted": version.rows_accepted, "rows_quarantined": version.rows_quarantined,
         "content_hash": version.content_hash}))
+    # The registries catch up in the background (a no-op until they are first built).
+    jobs.enqueue(session, "registry.relink", {"resource_id": resource.id}, dedupe_key=f"registry.relink:{version.id}")
 
 
 # --- versions ----------------------------------------------------------------------------------

@@ -9,17 +9,16 @@ reader could not split, kept as it was), then ``c1 … cN`` with the original te
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
 from sqlalchemy import Column, Integer, MetaData, Table, Text, select, text
 from sqlalchemy.orm import Session
 
+from govlink.kit.bulk import COPY_CHUNK_ROWS, append_arrow
+
 SYSTEM_COLUMNS = ("_record", "_accepted", "_hash", "_raw")
-COPY_CHUNK_ROWS = 20_000  # rows turned into Python values (SQLite) or CSV (COPY) at a time: bounded memory
 
 
 def table_name(version_id: int) -> str:
@@ -43,39 +42,7 @@ def create(session: Session, name: str, schema: pa.Schema) -> Table:
 
 def append(session: Session, table: Table, rows: pa.Table) -> None:
     """Write ``rows`` in bulk: PostgreSQL's COPY, or one executemany per batch on SQLite."""
-    ordered = rows.select([c.name for c in table.columns])
-    if session.connection().dialect.name == "postgresql":
-        _copy(session, table, ordered)
-    else:
-        _executemany(session, table, ordered)
-
-
-def _executemany(session: Session, table: Table, rows: pa.Table) -> None:
-    marks = ", ".join("?" for _ in rows.column_names)
-    quoted = ", ".join(f'"{c}"' for c in rows.column_names)
-    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        for batch in rows.to_batches(max_chunksize=COPY_CHUNK_ROWS):
-            columns = [column.to_pylist() for column in batch.columns]
-            statement = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})'  # noqa: S608 - our identifiers
-            cursor.executemany(statement, zip(*columns, strict=True))
-    finally:
-        cursor.close()
-
-
-def _copy(session: Session, table: Table, rows: pa.Table) -> None:
-    # Arrow writes every string quoted and a null unquoted, which COPY's CSV format reads as '' and NULL.
-    quoted = ", ".join(f'"{c}"' for c in rows.column_names)
-    cursor = session.connection().connection.cursor()
-    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
-    try:
-        with cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN WITH (FORMAT csv)') as copy:
-            for batch in rows.to_batches(max_chunksize=COPY_CHUNK_ROWS):
-                buffer = io.BytesIO()
-                pacsv.write_csv(pa.Table.from_batches([batch]), buffer, write_options=options)
-                copy.write(buffer.getvalue())
-    finally:
-        cursor.close()
+    append_arrow(session, table.name, rows.select([c.name for c in table.columns]))
 
 
 INTEGER_COLUMNS = frozenset({"_record", "_accepted"})
