@@ -23,6 +23,7 @@ COMMANDS = [
     ["demo"], ["demo", "generate"],
     ["audit"], ["audit", "verify"], ["audit", "checkpoint"], ["audit", "public-key"], ["witness"], ["ingest"],
     ["pull"], ["pull", "set"], ["pull", "run"], ["pull", "show"], ["pull", "remove"],
+    ["registry"], ["registry", "link"], ["registry", "export-links"],
 ]
 VALID_USCC = "11330106MB0000000D"
 

@@ -8,9 +8,11 @@ from govlink.catalog import models as catalog_models
 from govlink.db.base import Base
 from govlink.ingest import models as ingest_models
 from govlink.jobs import models as jobs_models
+from govlink.registry import models as registry_models
 from govlink.transparency import models as transparency_models
 
-__all__ = ["Base", "accounts_models", "catalog_models", "ingest_models", "jobs_models", "transparency_models"]
+__all__ = ["Base", "accounts_models", "catalog_models", "ingest_models", "jobs_models", "registry_models",
+           "transparency_models"]
 
 metadata = Base.metadata
 

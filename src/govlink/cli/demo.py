@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from govlink.cli.context import Platform, console, fail, platform
+from govlink.cli.context import Platform, console, fail, platform, progress_bar
 from govlink.kit.errors import GovLinkError
 
 app = typer.Typer(
@@ -21,11 +20,6 @@ app = typer.Typer(
 
 Persons = Annotated[int, typer.Option(min=10, help="How many persons live in the district.")]
 Seed = Annotated[int, typer.Option(help="Random seed: the same seed makes the same district.")]
-
-
-def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                    TimeElapsedColumn(), console=console)
 
 
 @app.callback(invoke_without_command=True)
@@ -50,7 +44,7 @@ def demo(
 
     data_dir = data_dir or platform(ctx).settings.data_dir
     started = time.perf_counter()
-    with _progress() as bar:
+    with progress_bar() as bar:
         task = bar.add_task("starting", total=1.0)
         try:
             result = build_demo(
@@ -65,6 +59,10 @@ def demo(
         f"\nDistrict built in {elapsed:.1f} s: {manifest.persons:,} persons, {manifest.enterprises:,} enterprises, "
         f"{len(manifest.extracts)} department extracts in {data_dir / 'extracts'}"
     )
+    linked = result.registry
+    if linked:
+        console.print(f"Base registries: {linked['mentions']:,} mentions linked into {linked['entities']:,} persons "
+                      f"and enterprises, {linked['review_pending']:,} pairs to review", markup=False)
     table = Table("username", "password", "role", "department", title="Demo accounts (passwords shown once)")
     for account in result.accounts:
         table.add_row(account.username, account.password, ", ".join(account.roles), account.department_code or "-")
@@ -91,7 +89,7 @@ def generate(
     from govlink.demo.generator import generate_district
 
     started = time.perf_counter()
-    with _progress() as bar:
+    with progress_bar() as bar:
         task = bar.add_task("generating", total=1.0)
         manifest = generate_district(
             out, persons=persons, enterprises=enterprises, seed=seed,

@@ -11,7 +11,7 @@ from govlink import __version__
 from govlink.accounts import service as accounts
 from govlink.accounts.roles import Role
 from govlink.accounts.schemas import UserIn
-from govlink.cli import audit, db, demo, departments, pulls, tokens, users
+from govlink.cli import audit, db, demo, departments, pulls, registry, tokens, users
 from govlink.cli.context import Platform, console, fail, operator, platform, set_data_dir
 from govlink.cli.ingest import ingest
 from govlink.cli.witness import witness
@@ -32,6 +32,7 @@ app.add_typer(tokens.app, name="token")
 app.add_typer(demo.app, name="demo")
 app.add_typer(audit.app, name="audit")
 app.add_typer(pulls.app, name="pull")
+app.add_typer(registry.app, name="registry")
 app.command(name="witness")(witness)
 app.command(name="ingest")(ingest)
 

@@ -36,7 +36,7 @@ def create(
     ] = None,
     subject: Annotated[
         str | None,
-        typer.Option(help="For a public account: the person or enterprise it speaks for, e.g. person:P0000001.",
+        typer.Option(help="For a public account: the person or enterprise it speaks for, e.g. person:P00000001.",
                      show_default=False),
     ] = None,
 ) -> None:

@@ -11,8 +11,10 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from govlink.accounts import service as accounts
 from govlink.accounts.actor import SYSTEM
@@ -24,6 +26,7 @@ from govlink.demo.district import DEPARTMENTS
 from govlink.demo.generator import DistrictManifest, generate_district
 from govlink.demo.resources import register_district_catalog
 from govlink.kit.errors import Conflict
+from govlink.registry import service as registry
 from govlink.settings import Settings
 from govlink.transparency import service as transparency
 
@@ -46,6 +49,7 @@ class DemoResult:
     manifest: DistrictManifest
     accounts: list[DemoAccount] = field(default_factory=list)
     resources: list[str] = field(default_factory=list)
+    registry: dict[str, Any] = field(default_factory=dict)  # the first linking run's summary
 
 
 # (username, display name, roles, department); departments are those of govlink.demo.district.
@@ -69,7 +73,14 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, tuple[Role, ...], str | None], ...] = (
     ("enterprise", "企业用户", (Role.PUBLIC,), None),
 )
 # The public demo accounts speak for the district's first person and first enterprise.
-DEMO_SUBJECTS = {"citizen": "person:P0000001", "enterprise": "enterprise:E0000001"}
+DEMO_SUBJECTS = {"citizen": "person:P00000001", "enterprise": "enterprise:E00000001"}
+
+
+def register_departments(session: Session) -> None:
+    """The district's departments (govlink.demo.district), as the information office registers them."""
+    for spec in DEPARTMENTS:
+        accounts.create_department(
+            session, SYSTEM, DepartmentIn(code=spec.code, name=spec.name, uscc=spec.uscc, parent_code=spec.parent_code))
 
 
 def prepare_data_dir(data_dir: Path) -> None:
@@ -115,12 +126,7 @@ def build_demo(
     result = DemoResult(settings=settings, manifest=manifest)
     with sessions() as session, session.begin():
         report("registering departments", 0.7)
-        for spec in DEPARTMENTS:
-            accounts.create_department(
-                session,
-                SYSTEM,
-                DepartmentIn(code=spec.code, name=spec.name, uscc=spec.uscc, parent_code=spec.parent_code),
-            )
+        register_departments(session)
         report("creating demo accounts", 0.8)
         for username, display_name, roles, department in DEMO_ACCOUNTS:
             created = accounts.create_user(
@@ -135,6 +141,10 @@ def build_demo(
             )
         report("ingesting every department's extract and publishing the catalog", 0.85)
         result.resources = register_district_catalog(session, manifest, data_dir / "extracts")
+        report("linking every person and enterprise into the base registries", 0.88)
+        linked = registry.link(session, SYSTEM, progress=lambda step, fraction: report(
+            f"registries: {step}", 0.88 + 0.02 * fraction))
+        result.registry = linked.as_dict()
         report("publishing the transparency log's first checkpoint", 0.9)
         key = transparency.load_or_create_key(settings.log_key_path, settings.log_origin)
         transparency.publish_checkpoint(session, key, transparency.LogTree())

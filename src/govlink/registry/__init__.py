@@ -1,0 +1,1 @@
+"""Base registries of persons and enterprises, built by entity resolution across every department."""
