@@ -36,6 +36,9 @@ from govlink.jobs.worker import Handler, JobContext, Worker
 from govlink.kit.errors import GovLinkError, NotSignedIn
 from govlink.portal import pages as portal_pages
 from govlink.portal import routes as portal_routes
+from govlink.registry import pages as registry_pages
+from govlink.registry import routes as registry_routes
+from govlink.registry import service as registry
 from govlink.settings import Settings
 from govlink.transparency import pages as transparency_pages
 from govlink.transparency import routes as transparency_routes
@@ -74,6 +77,7 @@ def job_handlers() -> dict[str, Handler]:
         "accounts.purge_sessions": _purge_sessions,
         "transparency.publish_checkpoint": _publish_checkpoint,
         "ingest.run_due_pulls": ingest_pulls.run_due_pulls,
+        "registry.relink": registry.relink_job,
     }
 
 
@@ -162,6 +166,8 @@ def create_app(
         ingest_routes.router,
         ingest_pull_routes.router,
         ingest_pages.router,
+        registry_routes.router,
+        registry_pages.router,
         transparency_routes.router,
         transparency_pages.router,
     ):

@@ -13,6 +13,8 @@ class Scope(StrEnum):
     CATALOG_WRITE = "catalog:write"
     DATA_READ = "data:read"
     DATA_WRITE = "data:write"
+    REGISTRY_READ = "registry:read"
+    REGISTRY_WRITE = "registry:write"
     TRANSPARENCY_READ = "transparency:read"
     TRANSPARENCY_WRITE = "transparency:write"
     TRANSPARENCY_WITNESS = "transparency:witness"

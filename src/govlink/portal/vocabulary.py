@@ -58,3 +58,30 @@ QUARANTINE_REASONS = {
     "json.invalid": N_("line that is not valid JSON"),
     "json.not_object": N_("JSON value that is not an object"),
 }
+
+# The registries' codes as shown in pages (``_(words["attribute." ~ code])``), and the charts' series names.
+REGISTRY_WORDS = {
+    "type.person": N_("Persons"), "type.enterprise": N_("Enterprises"),
+    "attribute.name": N_("Name"), "attribute.id_number": N_("ID number"), "attribute.uscc": N_("Credit code"),
+    "attribute.code": N_("ID number or credit code"), "attribute.birth_date": N_("Birth date"),
+    "attribute.gender": N_("Gender"), "attribute.phone": N_("Phone"), "attribute.address": N_("Address"),
+    "attribute.ethnicity": N_("Ethnicity"), "attribute.household_id": N_("Household number"),
+    "attribute.old_tax_id": N_("Old tax ID"), "attribute.registered_on": N_("Registered on"),
+    "attribute.status": N_("Business status"), "attribute.legal_rep_name": N_("Legal representative's name"),
+    "state.active": N_("in use"), "state.merged": N_("merged into another entity"),
+    "state.retired": N_("no record names it any more"),
+    "linked_by.key": N_("same ID number or credit code"), "linked_by.score": N_("matched by score"),
+    "linked_by.review": N_("matched by a reviewer"), "linked_by.alone": N_("no other record"),
+    "role.": N_("subject of the record"), "role.guardian": N_("guardian"), "role.legal_rep": N_("legal representative"),
+    "role.employer": N_("employer"), "role.spouse": N_("spouse"), "role.head": N_("head of household"),
+    "role.contact": N_("contact"), "role.applicant": N_("applicant"),
+    "event.created": N_("first linked"), "event.merged": N_("merged into"), "event.absorbed": N_("absorbed"),
+    "event.split": N_("split, some records now belong to"), "event.split_from": N_("split from"),
+    "event.retired": N_("retired: no record names it any more"),
+    "review.pending": N_("waiting for a decision"), "review.match": N_("decided: the same"),
+    "review.non_match": N_("decided: not the same"), "review.stale": N_("no longer current"),
+    "conflict.open": N_("to check"), "conflict.confirmed": N_("confirmed: the sources really differ"),
+    "conflict.corrected": N_("corrected at source"),
+    "gender.1": N_("male"), "gender.2": N_("female"),
+}
+CHART_WORDS = (N_("Entities"), N_("Known to this department only"), N_("Entities held by both"))
