@@ -165,6 +165,13 @@ def test_score_tables_missing_mentions_are_singletons_and_extra_ones_are_ignored
     assert_same(score_tables(truth, predicted, by=None)["all"], score(["a", "a", "a", "b"], [5, 5, None, 5]))
 
 
+def test_score_tables_joins_row_numbers_of_different_integer_widths() -> None:
+    truth = mentions_table(["a", "a", "b"], ["person"] * 3)
+    predicted = pa.table({"file": ["f.csv"] * 3, "row": pa.array([0, 1, 2], pa.int32()), "role": [""] * 3,
+                          "entity_id": [7, 7, 8]})
+    assert score_tables(truth, predicted)["person"].pairwise_f1 == 1.0
+
+
 def test_score_tables_says_what_is_wrong_with_its_input() -> None:
     truth = mentions_table(["a", "b"], ["person", "person"])
     with pytest.raises(ValueError, match="predicted has no column 'entity_id'"):

@@ -142,7 +142,8 @@ def test_search_and_entity_pages_render_for_an_official(
     entity = client.get(f"/registry/{person.registry_id}")
     assert entity.status_code == 200 and person.registry_id in entity.text and person.name in entity.text
     assert client.get("/registry/P99999999").status_code == 404
-    english = client.get("/registry", params={"q": "nobody-is-called-this"}, cookies={"govlink_lang": "en"}).text
+    client.cookies.set("govlink_lang", "en")
+    english = client.get("/registry", params={"q": "nobody-is-called-this"}).text
     assert "No person or enterprise matches" in english
 
 

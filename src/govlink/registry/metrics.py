@@ -113,6 +113,10 @@ def score_tables(truth: pa.Table, predicted: pa.Table, keys: Sequence[str] = ("f
 
     left = truth.select([*keys, label, *([by] if by else [])])
     right = predicted.select([*keys, label]).rename_columns([*keys, _PREDICTED])
+    for key in keys:  # a key read as int32 on one side and int64 on the other still joins
+        wanted = left.schema.field(key).type
+        if right.schema.field(key).type != wanted:
+            right = right.set_column(right.schema.get_field_index(key), key, right.column(key).cast(wanted))
     joined = left.join(right, keys=keys, join_type="left outer")
     if by is None:
         return {"all": score(joined.column(label), joined.column(_PREDICTED))}

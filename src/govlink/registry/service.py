@@ -282,9 +282,9 @@ def related(session: Session, entity: RegistryEntity, actor: Actor) -> list[dict
         RegistryMention.entity_id == entity.id).subquery()
     other = select(RegistryMention.role, RegistryMention.entity_id, me.c.role.label("my_role")).join(
         me, (RegistryMention.version_id == me.c.version_id) & (RegistryMention.record == me.c.record)).where(
-        RegistryMention.entity_id != entity.id, RegistryMention.entity_id.is_not(None)).subquery()
+        RegistryMention.entity_id != entity.id, RegistryMention.entity_id.is_not(None)).distinct().subquery()
     rows = session.execute(select(other.c.role, other.c.my_role, RegistryEntity).join(
-        RegistryEntity, RegistryEntity.id == other.c.entity_id).distinct().limit(200)).all()
+        RegistryEntity, RegistryEntity.id == other.c.entity_id).order_by(RegistryEntity.id).limit(200)).all()
     out = []
     for role, my_role, target in rows:
         # The other entity holds a role in my record ("their guardian"), or I hold one in theirs.
