@@ -8,8 +8,11 @@ from collections.abc import Iterator
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from sqlalchemy import select
 
-from govlink.demo.service import DemoAccount, build_demo
+from govlink.db.engine import make_engine, make_sessionmaker
+from govlink.demo.service import DemoAccount, DemoResult, build_demo
+from govlink.registry.models import RegistryMention, RegistryReview
 from tests.servers import govlink_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -21,11 +24,14 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[DemoAccount]]]:
-    data_dir = tmp_path_factory.mktemp("demo") / "govlink-data"
-    result = build_demo(data_dir, persons=300, seed=7)
-    with govlink_server("--data-dir", str(data_dir), worker=True) as base:
-        yield base, result.accounts
+def built(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
+    return build_demo(tmp_path_factory.mktemp("demo") / "govlink-data", persons=300, seed=7)
+
+
+@pytest.fixture(scope="module")
+def demo(built: DemoResult) -> Iterator[tuple[str, list[DemoAccount]]]:
+    with govlink_server("--data-dir", str(built.settings.data_dir), worker=True) as base:
+        yield base, built.accounts
 
 
 @pytest.fixture(scope="module")
@@ -142,3 +148,73 @@ def test_a_steward_uploads_a_file_with_progress_and_finds_its_quarantine(
     assert "date.invalid" in page.inner_text("main")  # 参保日期 2020-02-30 does not exist
     assert not errors, errors
     context.close()
+
+
+def _signed_in(browser: object, base: str, account: DemoAccount) -> tuple[object, object, list[str]]:
+    context = browser.new_context()  # type: ignore[attr-defined]
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(base + "/login")
+    page.fill("input[name=username]", account.username)
+    page.fill("input[name=password]", account.password)
+    page.click("form.form button[type=submit]")
+    page.wait_for_load_state()
+    return context, page, errors
+
+
+def _queue_a_pair(built: DemoResult) -> None:
+    """A pair the linker was unsure about: the first and the last person recorded (a small district leaves few)."""
+    engine = make_engine(built.settings)
+    with make_sessionmaker(engine)() as session, session.begin():
+        keys = session.scalars(select(RegistryMention.mention_key).where(
+            RegistryMention.entity_type == "person", RegistryMention.role == "").order_by(RegistryMention.entity_id))
+        ordered = list(keys)
+        left, right = sorted((ordered[0], ordered[-1]))
+        session.add(RegistryReview(entity_type="person", left_key=left, right_key=right, probability=0.91,
+                                   evidence={"name": -5.1, "birth_date": 2.4}, state="pending"))
+    engine.dispose()
+
+
+def test_the_registries_map_search_and_review_work_in_a_browser(
+    demo: tuple[str, list[DemoAccount]], built: DemoResult, browser: object
+) -> None:
+    base, accounts = demo
+    admin = next(a for a in accounts if "admin" in a.roles)
+    context, page, errors = _signed_in(browser, base, admin)
+    page.goto(base + "/registry/map")  # type: ignore[attr-defined]
+    for chart in ("coverage-chart", "overlap-chart", "islands-chart"):
+        page.wait_for_selector(f"[data-chart='{chart}'] svg", timeout=15_000)  # type: ignore[attr-defined]
+    assert "GA" in page.inner_text("#overlap table")  # type: ignore[attr-defined]
+    page.click("#run-linkage button")  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+    assert page.url == base + "/registry/map" and "#" in page.inner_text("#linkage")  # type: ignore[attr-defined]
+
+    page.goto(base + "/registry")  # type: ignore[attr-defined]
+    page.fill("input[name=q]", "王")  # type: ignore[attr-defined]
+    page.click("form[role=search] button")  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+    page.click("#registry-results a >> nth=0")  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+    golden = page.inner_text("#golden")  # type: ignore[attr-defined]
+    assert "王" in golden and "*" not in golden  # the information office reads values in full
+    assert page.query_selector_all("#mentions tbody tr")  # type: ignore[attr-defined]
+    assert not errors, errors
+    context.close()  # type: ignore[attr-defined]
+
+    _queue_a_pair(built)  # after the run above, which leaves no pair of this small district undecided
+    steward = next(a for a in accounts if a.username == "steward.ga")
+    context, page, errors = _signed_in(browser, base, steward)
+    page.goto(base + "/registry/reviews")  # type: ignore[attr-defined]
+    assert page.query_selector("#review-queue"), "the demo district leaves pairs to review"  # type: ignore[attr-defined]
+    waiting = page.query_selector_all("#review-queue tbody tr")  # type: ignore[attr-defined]
+    page.click("#review-queue a >> nth=0")  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+    assert page.query_selector_all("#pair tbody tr")  # type: ignore[attr-defined]
+    page.click("#decide button[value=non_match]")  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+    assert "/registry/reviews" in page.url  # type: ignore[attr-defined]
+    page.goto(base + "/registry/reviews")  # type: ignore[attr-defined]
+    assert len(page.query_selector_all("#review-queue tbody tr")) == len(waiting) - 1  # type: ignore[attr-defined]
+    assert not errors, errors
+    context.close()  # type: ignore[attr-defined]

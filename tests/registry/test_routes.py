@@ -63,7 +63,7 @@ def _pending_review(session: Session) -> RegistryReview:
         RegistryMention.entity_type == "person", RegistryMention.role == "").order_by(RegistryMention.entity_id)).all()
     left, right = rows[0][0], rows[-1][0]
     review = RegistryReview(entity_type="person", left_key=min(left, right), right_key=max(left, right),
-                            probability=0.93, evidence={"mw_name": -4.2, "mw_birth_date": 3.1}, state="pending")
+                            probability=0.93, evidence={"name": -4.2, "birth_date": 3.1}, state="pending")
     session.add(review)
     session.commit()
     return review
@@ -137,7 +137,7 @@ def test_search_and_entity_pages_render_for_an_official(
 ) -> None:
     person = _person(linked)
     sign_in(client, make_user(Role.AUDITOR))
-    html = client.get("/registry", params={"q": person.name}).text
+    html = client.get("/registry", params={"q": person.name, "type": ""}).text  # the form's "all registries"
     assert f'href="/registry/{person.registry_id}"' in html
     entity = client.get(f"/registry/{person.registry_id}")
     assert entity.status_code == 200 and person.registry_id in entity.text and person.name in entity.text
@@ -159,8 +159,8 @@ def test_a_steward_decides_a_pair_and_the_next_run_keeps_it(
     assert review.id in [i["id"] for i in queue["items"]]
     pair = client.get(f"/api/registry/reviews/{review.id}").json()
     assert pair["left"]["name"] and pair["right"]["name"] and pair["left"]["registry_id"]
-    assert [e["comparison"] for e in pair["evidence_against"]] == ["mw_name"]
-    assert [e["comparison"] for e in pair["evidence_for"]] == ["mw_birth_date"]
+    assert [e["comparison"] for e in pair["evidence_against"]] == ["name"]
+    assert [e["comparison"] for e in pair["evidence_for"]] == ["birth_date"]
 
     page = client.get(f"/registry/reviews/{review.id}")
     assert page.status_code == 200 and pair["left"]["name"] in page.text

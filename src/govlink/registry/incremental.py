@@ -178,7 +178,7 @@ def _relink_type(session: Session, con: duckdb.DuckDBPyConnection, entity_type: 
         SELECT mc.* EXCLUDE (entity_id), mc.entity_id AS label FROM mc
         WHERE mc.entity_id IN (SELECT entity_id FROM mc WHERE mention_key IN (SELECT mention_key FROM fresh)
                                UNION SELECT entity_id FROM removed)""")
-    runs.write_golden(session, con, entity_type, affected)
+    summary.conflicts += runs.write_golden(session, con, entity_type, affected)
     left = set(session.scalars(select(RegistryMention.entity_id).where(RegistryMention.entity_id.in_(affected))
                                .group_by(RegistryMention.entity_id).having(func.count() > 0)))
     retired = [e for e in affected if e not in left]

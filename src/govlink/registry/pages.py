@@ -4,7 +4,7 @@ integration map with the information office's thresholds and "run linkage now"."
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,7 +21,8 @@ from govlink.web.templating import Templates
 router = APIRouter(include_in_schema=False)
 PAGE = 20
 PageNumber = Annotated[int, Query(ge=1, le=10_000)]
-TypeFilter = Annotated[EntityType | None, Query(alias="type")]
+# A form's "all" choice sends type= (empty), which reads as no filter.
+TypeFilter = Annotated[Literal["person", "enterprise", ""], Query(alias="type")]
 
 
 def _context(actor: Actor, **values: Any) -> dict[str, Any]:
@@ -31,17 +32,18 @@ def _context(actor: Actor, **values: Any) -> dict[str, Any]:
 
 @router.get("/registry", name="registry.page.search", response_class=HTMLResponse)
 def search_page(request: Request, session: DbSession, actor: CurrentActor, templates: AppTemplates,
-                q: Annotated[str, Query(max_length=200)] = "", entity_type: TypeFilter = None,
+                q: Annotated[str, Query(max_length=200)] = "", entity_type: TypeFilter = "",
                 page: PageNumber = 1) -> Response:
     """Find a person or an enterprise by name, ID number, credit code, phone or address."""
     service.may_read(actor)
     result = None
     if q.strip():
-        found = service.search(session, actor, q, entity_type=entity_type, limit=PAGE, offset=(page - 1) * PAGE)
+        found = service.search(session, actor, q, entity_type=entity_type or None, limit=PAGE,
+                               offset=(page - 1) * PAGE)
         result = {"total": found.total, "entities": [routes.summary_out(e, actor) for e in found.entities],
                   "pages": max(1, -(-found.total // PAGE))}
     return templates.render(request, "registry/search.html", _context(
-        actor, q=q, type=entity_type or "", page=page, result=result))
+        actor, q=q, type=entity_type, page=page, result=result))
 
 
 @router.get("/registry/map", name="registry.page.map", response_class=HTMLResponse)
@@ -141,11 +143,11 @@ def run_page(session: DbSession, actor: CurrentActor) -> Response:
 
 @router.get("/registry/reviews", name="registry.page.reviews", response_class=HTMLResponse)
 def reviews_page(request: Request, session: DbSession, actor: CurrentActor, templates: AppTemplates,
-                 entity_type: TypeFilter = None, page: PageNumber = 1) -> Response:
-    total, items = service.review_queue(session, actor, entity_type=entity_type, limit=PAGE,
+                 entity_type: TypeFilter = "", page: PageNumber = 1) -> Response:
+    total, items = service.review_queue(session, actor, entity_type=entity_type or None, limit=PAGE,
                                         offset=(page - 1) * PAGE)
     return templates.render(request, "registry/reviews.html", _context(
-        actor, items=[routes.review_item_out(i) for i in items], total=total, type=entity_type or "", page=page,
+        actor, items=[routes.review_item_out(i) for i in items], total=total, type=entity_type, page=page,
         pages=max(1, -(-total // PAGE))))
 
 

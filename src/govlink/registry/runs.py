@@ -165,7 +165,7 @@ def _link_type(session: Session, actor: Actor, con: duckdb.DuckDBPyConnection, e
                    JOIN entity_of e USING (cluster)""")
     con.unregister("entity_of")
     _write_mentions(session, con, entity_type)
-    write_golden(session, con, entity_type)
+    summary.conflicts += write_golden(session, con, entity_type)
     summary.review_pending += _write_reviews(session, con, entity_type, result.review)
     summary.mentions += result.stats["mentions"]
     summary.entities += result.stats["entities"]
@@ -283,8 +283,9 @@ def _write_mentions(session: Session, con: duckdb.DuckDBPyConnection, entity_typ
 
 
 def write_golden(session: Session, con: duckdb.DuckDBPyConnection, entity_type: str,
-                  entity_ids: Sequence[int] | None = None) -> None:
-    """Golden records and conflicts of the entities in table ``mm`` (all of the type, or ``entity_ids``)."""
+                  entity_ids: Sequence[int] | None = None) -> int:
+    """Golden records and conflicts of the entities in table ``mm`` (all of the type, or ``entity_ids``);
+    returns how many conflicts are open for them."""
     departments = {d.id: d.code for d in accounts.departments_by_id(session).values()}
     golden_records.build_values(con, "mm", entity_type)
     golden, conflicts = golden_records.choose(con, entity_type, authority(session), departments)
@@ -298,15 +299,15 @@ def write_golden(session: Session, con: duckdb.DuckDBPyConnection, entity_type: 
     con.unregister("golden_in")
     now = utcnow()
     if not rows:
-        return
+        return 0
     session.execute(update(RegistryEntity), [
         {"id": int(i), "golden": golden_records.parse(text), "name": name, "key": key, "mentions": int(n),
          "departments": int(d), "state": "active", "merged_into": None, "updated_at": now}
         for i, text, name, key, n, d in rows])
-    _write_conflicts(session, conflicts, entity_type, entity_ids)
+    return _write_conflicts(session, conflicts, entity_type, entity_ids)
 
 
-def _write_conflicts(session: Session, conflicts: pa.Table, entity_type: str, entity_ids: Sequence[int] | None) -> None:
+def _write_conflicts(session: Session, conflicts: pa.Table, entity_type: str, entity_ids: Sequence[int] | None) -> int:
     """Open conflicts are replaced; a conflict a steward already confirmed or corrected stays decided."""
     scope = (RegistryConflict.entity_id.in_(select(RegistryEntity.id).where(RegistryEntity.entity_type == entity_type))
              if entity_ids is None else RegistryConflict.entity_id.in_(list(entity_ids)))
@@ -324,6 +325,7 @@ def _write_conflicts(session: Session, conflicts: pa.Table, entity_type: str, en
             if (int(c["label"]), c["attribute"], int(c["resource_id"]), c["value"]) not in decided]
     if rows:
         session.execute(insert(RegistryConflict), rows)
+    return len(rows)
 
 
 def _write_reviews(session: Session, con: duckdb.DuckDBPyConnection, entity_type: str, review: pa.Table) -> int:
