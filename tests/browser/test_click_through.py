@@ -160,6 +160,7 @@ def _signed_in(browser: object, base: str, account: DemoAccount) -> tuple[object
     page.fill("input[name=password]", account.password)
     page.click("form.form button[type=submit]")
     page.wait_for_load_state()
+    assert page.url == base + "/", page.inner_text("main")  # signed in, back on the home page
     return context, page, errors
 
 
@@ -183,8 +184,9 @@ def test_the_registries_map_search_and_review_work_in_a_browser(
     admin = next(a for a in accounts if "admin" in a.roles)
     context, page, errors = _signed_in(browser, base, admin)
     page.goto(base + "/registry/map")  # type: ignore[attr-defined]
-    for chart in ("coverage-chart", "overlap-chart", "islands-chart"):
-        page.wait_for_selector(f"[data-chart='{chart}'] svg", timeout=15_000)  # type: ignore[attr-defined]
+    assert page.query_selector("#coverage"), page.inner_text("main")  # type: ignore[attr-defined]
+    for chart in ("coverage-chart", "overlap-chart", "islands-chart"):  # drawn by ECharts once the page has loaded
+        page.wait_for_selector(f"[data-chart='{chart}'] svg", state="attached", timeout=30_000)  # type: ignore[attr-defined]
     assert "GA" in page.inner_text("#overlap table")  # type: ignore[attr-defined]
     page.click("#run-linkage button")  # type: ignore[attr-defined]
     page.wait_for_load_state()  # type: ignore[attr-defined]
