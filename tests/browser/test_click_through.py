@@ -105,6 +105,20 @@ def test_every_role_signs_in_and_every_linked_page_renders(
     assert roles_seen == {"admin", "steward", "approver", "analyst", "auditor", "public"}
 
 
+def _signed_in(browser: object, base: str, account: DemoAccount) -> tuple[object, object, list[str]]:
+    context = browser.new_context()  # type: ignore[attr-defined]
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(base + "/login")
+    page.fill("input[name=username]", account.username)
+    page.fill("input[name=password]", account.password)
+    page.click("form.form button[type=submit]")
+    page.wait_for_load_state()
+    assert page.url == base + "/", page.inner_text("main")  # signed in, back on the home page
+    return context, page, errors
+
+
 def test_wrong_password_shows_a_readable_error(demo: tuple[str, list[DemoAccount]], browser: object) -> None:
     base, accounts = demo
     page = browser.new_page()  # type: ignore[attr-defined]
@@ -124,15 +138,7 @@ def test_a_steward_uploads_a_file_with_progress_and_finds_its_quarantine(
     extract = tmp_path_factory.mktemp("upload") / "参保人员补充.csv"
     extract.write_bytes("姓名,公民身份号码,参保日期\n张三,11010519491231002X,2020-01-01\n李四,110105194912310021,"
                         "2020-02-30\n".encode("gbk"))
-    context = browser.new_context()  # type: ignore[attr-defined]
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(base + "/login")
-    page.fill("input[name=username]", steward.username)
-    page.fill("input[name=password]", steward.password)
-    page.click("form.form button[type=submit]")
-    page.wait_for_load_state()
+    context, page, errors = _signed_in(browser, base, steward)
     page.goto(base + "/workspace")
     page.click("a[href='/workspace/upload']")
     page.set_input_files("#upload-file", str(extract))
@@ -148,20 +154,6 @@ def test_a_steward_uploads_a_file_with_progress_and_finds_its_quarantine(
     assert "date.invalid" in page.inner_text("main")  # 参保日期 2020-02-30 does not exist
     assert not errors, errors
     context.close()
-
-
-def _signed_in(browser: object, base: str, account: DemoAccount) -> tuple[object, object, list[str]]:
-    context = browser.new_context()  # type: ignore[attr-defined]
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(base + "/login")
-    page.fill("input[name=username]", account.username)
-    page.fill("input[name=password]", account.password)
-    page.click("form.form button[type=submit]")
-    page.wait_for_load_state()
-    assert page.url == base + "/", page.inner_text("main")  # signed in, back on the home page
-    return context, page, errors
 
 
 def _queue_a_pair(built: DemoResult) -> None:
