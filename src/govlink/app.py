@@ -40,6 +40,7 @@ from govlink.registry import pages as registry_pages
 from govlink.registry import routes as registry_routes
 from govlink.registry import service as registry
 from govlink.settings import Settings
+from govlink.sharing import service as sharing
 from govlink.transparency import pages as transparency_pages
 from govlink.transparency import routes as transparency_routes
 from govlink.transparency import service as transparency
@@ -78,6 +79,7 @@ def job_handlers() -> dict[str, Handler]:
         "transparency.publish_checkpoint": _publish_checkpoint,
         "ingest.run_due_pulls": ingest_pulls.run_due_pulls,
         "registry.relink": registry.relink_job,
+        "sharing.escalate_overdue": sharing.escalate_overdue_job,
     }
 
 
@@ -87,6 +89,7 @@ def job_schedule(settings: Settings) -> dict[str, dt.timedelta]:
         "accounts.purge_sessions": dt.timedelta(hours=1),
         "transparency.publish_checkpoint": dt.timedelta(minutes=settings.checkpoint_minutes),
         "ingest.run_due_pulls": ingest_pulls.CHECK_EVERY,
+        "sharing.escalate_overdue": dt.timedelta(hours=1),  # reminders and escalations of sharing requests
     }
 
 

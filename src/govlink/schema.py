@@ -9,10 +9,11 @@ from govlink.db.base import Base
 from govlink.ingest import models as ingest_models
 from govlink.jobs import models as jobs_models
 from govlink.registry import models as registry_models
+from govlink.sharing import models as sharing_models
 from govlink.transparency import models as transparency_models
 
 __all__ = ["Base", "accounts_models", "catalog_models", "ingest_models", "jobs_models", "registry_models",
-           "transparency_models"]
+           "sharing_models", "transparency_models"]
 
 metadata = Base.metadata
 

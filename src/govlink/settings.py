@@ -78,6 +78,22 @@ class Settings(BaseSettings):
     ingest_seconds: float = Field(
         default=900.0, gt=0, description="Longest time reading one file may take before it is refused."
     )
+    sharing_answer_days: int = Field(
+        default=10, ge=1, le=60, description="Working days a provider has to answer a sharing request (and the "
+        "information office a compliance check, a coordination or an appeal) before it is escalated.",
+    )
+    sharing_compliance_check: bool = Field(
+        default=False, description="The information office checks every sharing request for compliance before "
+        "the provider sees it.",
+    )
+    sharing_max_grant_days: int = Field(
+        default=365, ge=1, le=3660, description="Longest time a sharing grant may last; a longer need is "
+        "requested again.",
+    )
+    pseudonym_key_file: Path | None = Field(
+        default=None, description="File of the secret behind departments' join-key pseudonyms; default "
+        "DATA_DIR/keys/pseudonym.key, made on first use.",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -105,6 +121,10 @@ class Settings(BaseSettings):
     @property
     def log_key_path(self) -> Path:
         return self.log_key_file or self.data_dir / "keys" / "log.pem"
+
+    @property
+    def pseudonym_key_path(self) -> Path:
+        return self.pseudonym_key_file or self.data_dir / "keys" / "pseudonym.key"
 
     def ensure_data_dir(self) -> Path:
         """Create the data folder (private to the owner) and return it."""

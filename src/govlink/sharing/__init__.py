@@ -1,0 +1,1 @@
+"""Sharing between departments: policy, requests and approvals, grants, masking, pseudonyms, delivery, 核验."""

@@ -1,0 +1,168 @@
+"""What the sharing services take and give: requests, decisions, grants, row scopes, query pages, verdicts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_SCOPE_VALUES = 1000  # a row scope or filter lists at most this many values of one item
+MAX_CONDITIONS = 10
+
+
+def _clean(value: str) -> str:
+    value = value.strip()
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+ItemName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Value = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class RowCondition(BaseModel):
+    """One condition on the rows: the item's value is one of ``values`` (``in``) or starts with one of them
+    (``prefix``, e.g. an address up to its street).  A row scope or a query's filters are conditions ANDed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    item: ItemName
+    op: Literal["in", "prefix"] = "in"
+    values: tuple[Value, ...] = Field(min_length=1, max_length=MAX_SCOPE_VALUES)
+
+    _item = field_validator("item")(_clean)
+
+    @field_validator("values")
+    @classmethod
+    def _values(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        cleaned = tuple(dict.fromkeys(_clean(v) for v in values))
+        if any(not v for v in cleaned):
+            raise ValueError("a value is not empty")
+        return cleaned
+
+
+class RegistryView(StrEnum):
+    PERSON = "person"  # 人口库
+    ENTERPRISE = "enterprise"  # 法人库
+
+
+class ShareRequestIn(BaseModel):
+    """An analyst's request for a resource's data or a registry view: one purpose, only the items needed."""
+
+    resource_code: str | None = Field(default=None, description="The catalog resource requested …")
+    registry: RegistryView | None = Field(default=None, description="… or a view of a base registry.")
+    application: Annotated[str, StringConstraints(max_length=100)] | None = Field(
+        default=None, description="The requesting department's application that will use the data.")
+    purpose: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    legal_basis: Text
+    scenario: Text
+    items: list[ItemName] = Field(min_length=1, max_length=500)
+    unmasked_items: list[ItemName] = Field(default_factory=list, max_length=500,
+                                           description="Items asked for in full rather than masked.")
+    row_scope: list[RowCondition] = Field(default_factory=list, max_length=MAX_CONDITIONS)
+    days: int = Field(ge=1, le=3660, description="How long the data is needed, in calendar days.")
+
+    _texts = field_validator("purpose", "legal_basis", "scenario")(_clean)
+
+    @field_validator("application")
+    @classmethod
+    def _application(cls, value: str | None) -> str | None:
+        return (_clean(value) or None) if value is not None else None
+
+    @field_validator("items", "unmasked_items")
+    @classmethod
+    def _unique(cls, names: list[str]) -> list[str]:
+        return list(dict.fromkeys(_clean(n) for n in names))
+
+    @model_validator(mode="after")
+    def _one_target(self) -> ShareRequestIn:
+        if (self.resource_code is None) == (self.registry is None):
+            raise ValueError("request either a resource (resource_code) or a registry view (registry)")
+        if not self.purpose or not self.legal_basis or not self.scenario:
+            raise ValueError("state the purpose, the legal basis and the scenario")
+        extra = [n for n in self.unmasked_items if n not in self.items]
+        if extra:
+            raise ValueError(f"unmasked items must be among the requested items: {', '.join(extra)}")
+        return self
+
+
+class RequestEventOut(BaseModel):
+    kind: str
+    actor: str
+    state: str
+    comment: str
+    at: dt.datetime
+
+
+class ShareRequestOut(BaseModel):
+    id: int
+    department_code: str
+    requested_by: str
+    application: str | None
+    resource_code: str | None
+    registry: str | None
+    provider_code: str
+    share_type: str
+    purpose: str
+    legal_basis: str
+    scenario: str
+    items: list[str]
+    unmasked_items: list[str]
+    row_scope: list[RowCondition]
+    days: int
+    state: str
+    due_on: dt.date | None
+    escalated: bool
+    grant_id: int | None
+    created_at: dt.datetime
+    events: list[RequestEventOut]
+
+
+class GrantOut(BaseModel):
+    id: int
+    request_id: int | None
+    department_code: str
+    application: str | None
+    resource_code: str | None
+    registry: str | None
+    purpose: str
+    items: list[str]
+    unmasked_items: list[str]
+    row_scope: list[RowCondition]
+    valid_from: dt.datetime
+    valid_until: dt.datetime
+    revoked_at: dt.datetime | None
+    revoke_reason: str
+    active: bool
+
+
+class SortKey(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    item: ItemName
+    descending: bool = False
+
+
+class QueryPage(BaseModel):
+    """One page of a resource's rows as the caller may see them."""
+
+    resource_code: str
+    version: int
+    grant_id: int | None
+    items: list[str]
+    masked: list[str] = Field(description="Items shown masked (张*三, 138****5678 …).")
+    total: int = Field(description="Rows matching the query within the grant's row scope.")
+    rows: list[dict[str, str | None]]
+    next_cursor: str | None
+
+
+class Verdict(StrEnum):
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"  # the registries do not know: neither confirmed nor denied
