@@ -4,14 +4,16 @@ browser (Debian's Chromium driven by Playwright), and every page reachable from 
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from govlink.db.engine import make_engine, make_sessionmaker
 from govlink.demo.service import DemoAccount, DemoResult, build_demo
+from govlink.jobs.models import Job, JobStatus
 from govlink.registry.models import RegistryMention, RegistryReview
 from tests.servers import govlink_server
 
@@ -156,6 +158,22 @@ def test_a_steward_uploads_a_file_with_progress_and_finds_its_quarantine(
     context.close()
 
 
+def _wait_for_relinking(built: DemoResult) -> None:
+    """Until the worker has relinked what the tests published (SQLite has one writer; a page that logs waits)."""
+    engine = make_engine(built.settings)
+    try:
+        for _ in range(240):
+            with make_sessionmaker(engine)() as session:
+                waiting = session.scalar(select(func.count()).select_from(Job).where(
+                    Job.kind == "registry.relink", Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING])))
+            if not waiting:
+                return
+            time.sleep(0.5)
+        raise AssertionError("the worker did not relink the uploaded version within two minutes")
+    finally:
+        engine.dispose()
+
+
 def _queue_a_pair(built: DemoResult) -> None:
     """A pair the linker was unsure about: the first and the last person recorded (a small district leaves few)."""
     engine = make_engine(built.settings)
@@ -173,6 +191,7 @@ def test_the_registries_map_search_and_review_work_in_a_browser(
     demo: tuple[str, list[DemoAccount]], built: DemoResult, browser: object
 ) -> None:
     base, accounts = demo
+    _wait_for_relinking(built)  # the upload above queued one
     admin = next(a for a in accounts if "admin" in a.roles)
     context, page, errors = _signed_in(browser, base, admin)
     page.goto(base + "/registry/map")  # type: ignore[attr-defined]
