@@ -23,6 +23,7 @@ import hmac
 import os
 from pathlib import Path
 
+from govlink.kit import keyfiles
 from govlink.standards.credit_code import CreditCodeError, parse_credit_code
 from govlink.standards.id_number import IdNumberError, parse_id_number
 
@@ -33,16 +34,7 @@ _CONTEXT = b"govlink/pseudonym/v1/"
 
 def load_or_create_secret(path: Path) -> bytes:
     """The platform's pseudonym secret stored at ``path``, made on first use and readable by the owner only."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first
-            pass
-        else:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(os.urandom(SECRET_BYTES))
-    secret = path.read_bytes()
+    secret = keyfiles.read_or_create(path, lambda: os.urandom(SECRET_BYTES))
     if len(secret) < SECRET_BYTES:
         raise ValueError(f"{path} holds {len(secret)} bytes; a pseudonym secret has at least {SECRET_BYTES}")
     return secret

@@ -21,6 +21,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from govlink.db.base import utcnow
+from govlink.kit import keyfiles
 from govlink.kit.bulk import bulk_insert
 from govlink.kit.canonical import canonical_json
 from govlink.kit.errors import InvalidInput, NotFound
@@ -107,16 +108,7 @@ class LogTree:
 
 def load_or_create_key(path: Path, name: str) -> SigningKey:
     """The Ed25519 key stored at ``path`` (PEM), made on first use and readable by the owner only."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first
-            pass
-        else:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(SigningKey.generate(name).to_pem())
-    return SigningKey.from_pem(name, path.read_bytes())
+    return SigningKey.from_pem(name, keyfiles.read_or_create(path, lambda: SigningKey.generate(name).to_pem()))
 
 
 # --- checkpoints -------------------------------------------------------------------------------
