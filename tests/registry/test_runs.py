@@ -72,6 +72,10 @@ def test_links_the_district_as_its_ground_truth_says(session: Session, district:
     # Departments disagree in a generated district (typos, old addresses); each disagreement is a conflict.
     open_conflicts = session.scalar(select(func.count()).select_from(RegistryConflict))
     assert summary.conflicts == open_conflicts > 0
+    # Market regulation's 登记状态 reaches the legal-person registry (核验 answers "registered and active" from it).
+    statuses = {(e.golden or {}).get("status", {}).get("value")
+                for e in session.scalars(select(RegistryEntity).where(RegistryEntity.entity_type == "enterprise"))}
+    assert "存续" in statuses
 
 
 def test_export_contract_names_files_rows_roles_and_registry_ids(session: Session, district: DistrictManifest,

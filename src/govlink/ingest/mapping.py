@@ -27,6 +27,7 @@ NAME_PATTERNS: tuple[tuple[str, frozenset[str], re.Pattern[str]], ...] = tuple(
         ("gender", "person", r"性别"),
         ("ethnicity", "person", r"民族"),
         ("registered_on", "enterprise", r"成立日期|注册日期|登记日期"),
+        ("status", "enterprise", r"登记状态|经营状态|企业状态|纳税人状态"),
         ("name", "enterprise", r"企业名称|单位名称|纳税人名称|市场主体名称|^名称$"),
         ("name", "person", r"姓名"),
         ("address", "person enterprise", r"地址|住址|住所|居住地|经营场所"),
