@@ -27,6 +27,7 @@ SAMPLE_PARAMS = {
     "code": "AZT", "username": "authz-target", "token_id": "1", "job_id": "1", "locale": "en", "index": "0",
     "name": "status_show", "fmt": "ttl", "number": "1", "department": "AZT",
     "registry_id": "P00000001", "review_id": "1", "conflict_id": "1", "entity_type": "person", "key": "x",
+    "request_id": "1", "grant_id": "1",
 }
 WHO = [None, *Role]  # None: an anonymous visitor
 

@@ -40,6 +40,8 @@ from govlink.registry import pages as registry_pages
 from govlink.registry import routes as registry_routes
 from govlink.registry import service as registry
 from govlink.settings import Settings
+from govlink.sharing import pages as sharing_pages
+from govlink.sharing import routes as sharing_routes
 from govlink.sharing import service as sharing
 from govlink.transparency import pages as transparency_pages
 from govlink.transparency import routes as transparency_routes
@@ -171,6 +173,8 @@ def create_app(
         ingest_pages.router,
         registry_routes.router,
         registry_pages.router,
+        sharing_routes.router,
+        sharing_pages.router,
         transparency_routes.router,
         transparency_pages.router,
     ):

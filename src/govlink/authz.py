@@ -44,6 +44,9 @@ OVERSIGHT = frozenset({Role.ADMIN, Role.AUDITOR})
 PUBLIC = frozenset({Role.PUBLIC})
 STEWARDS = frozenset({Role.ADMIN, Role.STEWARD})
 DATA_KEEPERS = frozenset({Role.ADMIN, Role.STEWARD, Role.APPROVER})  # and the service checks the department
+REQUESTERS = frozenset({Role.STEWARD, Role.APPROVER, Role.ANALYST})  # a department's officials
+OFFICIALS = REQUESTERS | ADMIN
+DECIDERS = frozenset({Role.ADMIN, Role.APPROVER})  # and the service checks the department and the stage
 
 MATRIX: dict[str, Rule] = {
     # portal: public pages and the health check
@@ -177,6 +180,26 @@ MATRIX: dict[str, Rule] = {
     "registry.page.resolve": Rule(STEWARDS),
     "registry.page.thresholds": Rule(ADMIN),
     "registry.page.run": Rule(ADMIN),
+    # sharing: departments request, deciders answer (the service checks whose turn it is and that nobody
+    # decides their own department's request); every read and refusal is logged by the service
+    "sharing.api.submit": Rule(REQUESTERS, Scope.SHARING_WRITE),
+    "sharing.api.requests": Rule(STAFF, Scope.SHARING_READ),
+    "sharing.api.request": Rule(STAFF, Scope.SHARING_READ),
+    "sharing.api.decide": Rule(DECIDERS, Scope.SHARING_WRITE),
+    "sharing.api.appeal": Rule(REQUESTERS, Scope.SHARING_WRITE),
+    "sharing.api.withdraw": Rule(REQUESTERS, Scope.SHARING_WRITE),
+    "sharing.api.grants": Rule(STAFF, Scope.SHARING_READ),
+    "sharing.api.revoke": Rule(OFFICIALS, Scope.SHARING_WRITE),
+    "sharing.api.query": Rule(OFFICIALS, Scope.SHARING_READ),
+    "sharing.api.verify_person": Rule(OFFICIALS, Scope.SHARING_READ),
+    "sharing.api.verify_enterprise": Rule(OFFICIALS, Scope.SHARING_READ),
+    "sharing.page.requests": Rule(STAFF),
+    "sharing.page.submit": Rule(REQUESTERS),
+    "sharing.page.request": Rule(STAFF),
+    "sharing.page.decide": Rule(DECIDERS),
+    "sharing.page.inbox": Rule(DECIDERS),
+    "sharing.page.grants": Rule(STAFF),
+    "sharing.page.revoke": Rule(DECIDERS),
     # jobs
     "jobs.page.list": Rule(ADMIN),
     "jobs.api.list": Rule(ADMIN, Scope.JOBS_READ),

@@ -15,6 +15,8 @@ class Scope(StrEnum):
     DATA_WRITE = "data:write"
     REGISTRY_READ = "registry:read"
     REGISTRY_WRITE = "registry:write"
+    SHARING_READ = "sharing:read"
+    SHARING_WRITE = "sharing:write"
     TRANSPARENCY_READ = "transparency:read"
     TRANSPARENCY_WRITE = "transparency:write"
     TRANSPARENCY_WITNESS = "transparency:witness"

@@ -85,3 +85,17 @@ REGISTRY_WORDS = {
     "gender.1": N_("male"), "gender.2": N_("female"),
 }
 CHART_WORDS = (N_("Entities"), N_("Known to this department only"), N_("Entities held by both"))
+
+# Sharing requests' states and steps as shown in pages (``_(words["state." ~ code])``).
+SHARING_WORDS = {
+    "state.compliance": N_("waiting for the compliance check"), "state.pending": N_("waiting for the provider"),
+    "state.coordination": N_("waiting for coordination by the information office"),
+    "state.appealed": N_("appealed to the information office"), "state.approved": N_("approved"),
+    "state.refused": N_("refused"), "state.dismissed": N_("appeal dismissed"), "state.withdrawn": N_("withdrawn"),
+    "event.submitted": N_("requested"), "event.compliance_passed": N_("compliance check passed"),
+    "event.compliance_refused": N_("refused at the compliance check"), "event.approved": N_("approved"),
+    "event.refused": N_("refused"), "event.appealed": N_("appealed"), "event.appeal_dismissed": N_("appeal dismissed"),
+    "event.withdrawn": N_("withdrawn"), "event.commented": N_("commented"), "event.reminded": N_("reminded"),
+    "event.escalated": N_("escalated to the information office"),
+    "decision.approve": N_("Approve"), "decision.refuse": N_("Refuse"), "decision.clear": N_("Compliant: pass on"),
+}

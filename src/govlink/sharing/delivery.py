@@ -42,11 +42,10 @@ from govlink.kit.errors import Conflict, InvalidInput, NotFound
 from govlink.sharing import pseudonyms
 from govlink.sharing.models import Grant
 from govlink.sharing.policy import filters_refusal, is_masked, items_refusal, mask_item, same_purpose
-from govlink.sharing.schemas import QueryPage, RowCondition, SortKey
+from govlink.sharing.schemas import MAX_LIMIT, QueryPage, RowCondition, SortKey
 from govlink.sharing.service import department_code, forbid, is_active
 from govlink.transparency.service import LogEvent, record
 
-MAX_LIMIT = 1000
 CACHE_BYTES = 256 << 20  # columns of published versions kept in memory, at most
 JOIN_KEY = "_join_key"
 SYSTEM_FIELDS = ("_record", "_accepted")

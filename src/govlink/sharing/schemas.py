@@ -166,3 +166,68 @@ class Verdict(StrEnum):
     YES = "yes"
     NO = "no"
     UNKNOWN = "unknown"  # the registries do not know: neither confirmed nor denied
+
+
+# --- the API's own bodies ------------------------------------------------------------------------------
+
+MAX_LIMIT = 1000  # rows one query returns at the most
+Reason = Annotated[str, StringConstraints(max_length=2000)]
+Box = Literal["made", "inbox"]
+
+
+class RequestsOut(BaseModel):
+    box: Box = Field(description="made: your department's requests; inbox: those waiting for your decision.")
+    state: str | None = Field(description="the state the list was filtered on, if any")
+    requests: list[ShareRequestOut]
+
+
+class ShareDecisionIn(BaseModel):
+    """A decider's answer: approve (possibly narrowed), refuse with the reason, or clear the compliance check."""
+
+    decision: Literal["approve", "refuse", "clear"]
+    reason: Reason = Field(default="", description="Required for a refusal; a comment otherwise.")
+    items: list[ItemName] | None = Field(default=None, description="Grant only these of the requested items.")
+    unmasked_items: list[ItemName] | None = Field(default=None, description="Of those, these in full.")
+    days: int | None = Field(default=None, ge=1, le=3660, description="Grant for fewer days than requested.")
+
+
+class ReasonIn(BaseModel):
+    reason: Reason = ""
+
+
+class GrantsOut(BaseModel):
+    grants: list[GrantOut]
+
+
+class QueryIn(BaseModel):
+    """A masked query over a published resource, under a grant or an unconditional share."""
+
+    resource_code: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    purpose: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    grant_id: int | None = Field(default=None, description="The grant to read under; by default the one "
+                                 "held for this purpose.")
+    items: list[ItemName] | None = Field(default=None, max_length=500, description="Items wanted (default: all "
+                                         "the grant allows).")
+    filters: list[RowCondition] = Field(default_factory=list, max_length=10)
+    sort: list[SortKey] = Field(default_factory=list, max_length=10)
+    cursor: Annotated[str, StringConstraints(max_length=500)] | None = None
+    limit: int = Field(default=100, ge=1, le=MAX_LIMIT)
+    join_key: bool = Field(default=False, description="Add _join_key: your department's pseudonym of each row's "
+                           "subject, for matching without the ID number itself.")
+
+
+class VerdictOut(BaseModel):
+    verdict: Verdict = Field(description="yes, no, or unknown (the registries neither confirm nor deny).")
+
+
+# Verification takes its question in the body (POST), so ID numbers never sit in URLs or access logs.
+class VerifyPersonIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    id_number: str = Field(min_length=1, max_length=40)
+    purpose: str = Field(min_length=1, max_length=500, description="Why the caller asks (logged).")
+
+
+class VerifyEnterpriseIn(BaseModel):
+    credit_code: str = Field(min_length=1, max_length=40)
+    name: str | None = Field(default=None, max_length=200)
+    purpose: str = Field(min_length=1, max_length=500, description="Why the caller asks (logged).")
