@@ -16,7 +16,7 @@ import pyarrow as pa
 from sqlalchemy import Column, Integer, MetaData, Table, Text, select, text
 from sqlalchemy.orm import Session
 
-from govlink.kit.bulk import COPY_CHUNK_ROWS, append_arrow
+from govlink.kit.bulk import COPY_CHUNK_ROWS, append_arrow, arrow_batches
 
 SYSTEM_COLUMNS = ("_record", "_accepted", "_hash", "_raw")
 
@@ -101,8 +101,5 @@ def stream(session: Session, name: str, columns: Sequence[str], *, accepted: boo
     query = select(*(table.c[c] for c in columns)).order_by(table.c["_record"])
     if accepted is not None:
         query = query.where(table.c["_accepted"] == int(accepted))
-    result = session.execute(query.execution_options(yield_per=chunk_rows))
-    for chunk in result.partitions(chunk_rows):
-        arrays = [pa.array(list(values), type=_arrow_type(c))
-                  for c, values in zip(columns, zip(*chunk, strict=True), strict=True)]
-        yield pa.RecordBatch.from_arrays(arrays, names=list(columns))
+    schema = pa.schema([(c, _arrow_type(c)) for c in columns])
+    yield from arrow_batches(session, query, schema, chunk_rows)

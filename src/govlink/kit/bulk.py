@@ -1,14 +1,20 @@
-"""Bulk writes: PostgreSQL's COPY, or one executemany elsewhere, inside the caller's transaction."""
+"""Bulk reads and writes inside the caller's transaction.
+
+Writes: PostgreSQL's COPY, or one executemany elsewhere.  Reads: a query's rows as Arrow batches; on SQLite each
+row comes out of the database as one JSON object that Arrow's C++ reader parses, which is several times faster
+than building Python rows and turning them into columns.
+"""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, cast
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
-from sqlalchemy import FromClause, Table, insert
+import pyarrow.json as pajson
+from sqlalchemy import FromClause, Select, Table, func, insert, literal
 from sqlalchemy.orm import Session
 
 COPY_CHUNK_ROWS = 20_000  # rows turned into Python values (SQLite) or CSV (COPY) at a time: bounded memory
@@ -74,3 +80,33 @@ def _copy(session: Session, table_name: str, rows: pa.Table) -> None:
                 copy.write(buffer.getvalue())
     finally:
         cursor.close()
+
+
+def arrow_batches(session: Session, query: Select[Any], schema: pa.Schema,
+                  chunk_rows: int = 100_000) -> Iterator[pa.RecordBatch]:
+    """The rows of ``query`` as batches of ``schema`` (its fields named as the query's columns, in order), at most
+    ``chunk_rows`` rows held at a time."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        result = connection.execute(query.execution_options(yield_per=chunk_rows))
+        for chunk in result.partitions(chunk_rows):
+            arrays = [pa.array(list(values), type=field.type)
+                      for field, values in zip(schema, zip(*chunk, strict=True), strict=True)]
+            yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+        return
+    # The same query (its filters and order kept), each row packed into one JSON object.
+    packed = query.with_only_columns(func.json_object(*(
+        part for field, column in zip(schema, query.selected_columns, strict=True)
+        for part in (literal(field.name), column))), maintain_column_froms=True)
+    # JSON has numbers and strings: integers and booleans are read as integers, then cast.
+    parsed = pa.schema([(f.name, pa.int64() if pa.types.is_integer(f.type) or pa.types.is_boolean(f.type)
+                         else pa.float64() if pa.types.is_floating(f.type) else pa.string()) for f in schema])
+    options = pajson.ParseOptions(explicit_schema=parsed, unexpected_field_behavior="error")
+    result = connection.execute(packed.execution_options(yield_per=chunk_rows))
+    for chunk in result.partitions(chunk_rows):
+        texts = [row[0] for row in chunk]
+        block = max(1 << 20, 2 * max(map(len, texts)) + 2)  # a row never straddles two of the reader's blocks
+        table = pajson.read_json(io.BytesIO("\n".join(texts).encode()), parse_options=options,
+                                 read_options=pajson.ReadOptions(block_size=block))
+        table = table.select(schema.names).cast(schema)
+        yield from table.to_batches()

@@ -22,7 +22,7 @@ from govlink.db.base import utcnow
 from govlink.ingest import service as ingest
 from govlink.ingest.models import DataVersion
 from govlink.kit import duck
-from govlink.kit.bulk import append_arrow
+from govlink.kit.bulk import append_arrow, arrow_batches
 from govlink.registry import runs
 from govlink.registry.linkage import LinkSettings, link_mentions
 from govlink.registry.mentions import ENTITY_TYPES, read_mentions
@@ -51,24 +51,17 @@ def is_current(session: Session, resource_id: int) -> bool:
 
 def _existing(session: Session) -> pa.Table:
     """Every stored mention with its entity and its version's publication time, as Arrow."""
-    columns = [getattr(RegistryMention, c) for c in LOADED]
-    query = select(*columns).execution_options(yield_per=100_000)
-    batches = []
-    # Through the connection, not the ORM: 600,000 mentions read in a third of the time.
-    for chunk in session.connection().execute(query).partitions(100_000):
-        values = list(zip(*chunk, strict=True))
-        batches.append(pa.table({n: list(values[i]) for i, n in enumerate(LOADED)}))
+    integers = {"resource_id", "department_id", "version_id", "record", "entity_id"}
+    schema = pa.schema([(c, pa.int64() if c in integers else pa.bool_() if c == "quarantined" else pa.string())
+                        for c in LOADED])
+    batches = list(arrow_batches(session, select(*(getattr(RegistryMention, c) for c in LOADED)), schema))
     # A few hundred versions: their times are joined on, not converted once per mention.
     published = session.execute(select(DataVersion.id, DataVersion.published_at).where(
         DataVersion.id.in_(select(RegistryMention.version_id).distinct()))).all()
     times = pa.table({"version_id": pa.array([v for v, _ in published], pa.int64()),
                       "published_at": pa.array([t.isoformat() if t is not None else None for _, t in published],
                                                pa.string())})
-    if not batches:
-        return pa.table({n: pa.array([], pa.string()) for n in [*LOADED, "published_at"]})
-    mentions = pa.concat_tables(batches, promote_options="permissive")
-    mentions = mentions.set_column(mentions.schema.get_field_index("version_id"), "version_id",
-                                   mentions.column("version_id").cast(pa.int64()))
+    mentions = pa.Table.from_batches(batches, schema=schema)
     return mentions.join(times, keys="version_id", join_type="inner")
 
 
