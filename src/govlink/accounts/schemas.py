@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from govlink.accounts.roles import Role
 from govlink.accounts.scopes import Scope
+from govlink.kit.text import single_line
 from govlink.standards.credit_code import CreditCodeError, parse_credit_code
 
 DepartmentCode = Annotated[
@@ -18,14 +18,6 @@ DepartmentCode = Annotated[
 Username = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
 ]
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _plain_text(value: str) -> str:
-    value = value.strip()
-    if _CONTROL.search(value):
-        raise ValueError("must not contain control characters")
-    return value
 
 
 class DepartmentIn(BaseModel):
@@ -34,7 +26,7 @@ class DepartmentIn(BaseModel):
     uscc: str | None = Field(default=None, description="统一社会信用代码 (GB 32100), checked.")
     parent_code: str | None = None
 
-    _name = field_validator("name")(_plain_text)
+    _name = field_validator("name")(single_line)
 
     @field_validator("uscc")
     @classmethod
@@ -68,7 +60,7 @@ class UserIn(BaseModel):
         description="For a public account: the person or enterprise of the registry it speaks for.",
     )
 
-    _display = field_validator("display_name")(_plain_text)
+    _display = field_validator("display_name")(single_line)
 
 
 class UserOut(BaseModel):
@@ -94,7 +86,7 @@ class TokenIn(BaseModel):
         default=None, description="Defaults to the owner's department."
     )
 
-    _name = field_validator("name")(_plain_text)
+    _name = field_validator("name")(single_line)
 
 
 class TokenOut(BaseModel):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
@@ -18,16 +17,9 @@ from govlink.catalog.vocabulary import (
     parse_semantic_type,
     validate_classification,
 )
+from govlink.kit.text import plain_text
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 FORMATS = ("CSV", "XLSX", "XLS", "JSON", "XML", "PDF", "数据库", "接口", "其他")
-
-
-def _clean(value: str) -> str:
-    value = value.strip()
-    if _CONTROL.search(value):
-        raise ValueError("must not contain control characters")
-    return value
 
 
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -42,7 +34,7 @@ class ItemIn(BaseModel):
     personal: bool | None = Field(default=None, description="Defaults from the semantic type.")
     required: bool = False
 
-    _name = field_validator("name")(_clean)
+    _name = field_validator("name")(plain_text)
 
     @field_validator("semantic_type")
     @classmethod
@@ -75,7 +67,7 @@ class ResourceIn(BaseModel):
     items: list[ItemIn] = Field(default_factory=list, max_length=500)
     related: list[str] = Field(default_factory=list, max_length=50, description="Codes of related resources.")
 
-    _texts = field_validator("name", "summary", "share_condition", "share_basis", "open_condition")(_clean)
+    _texts = field_validator("name", "summary", "share_condition", "share_basis", "open_condition")(plain_text)
 
     @field_validator("classification")
     @classmethod

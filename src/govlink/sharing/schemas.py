@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+from govlink.kit.text import plain_text
+
 MAX_SCOPE_VALUES = 1000  # a row scope or filter lists at most this many values of one item
 MAX_CONDITIONS = 10
-
-
-def _clean(value: str) -> str:
-    value = value.strip()
-    if _CONTROL.search(value):
-        raise ValueError("must not contain control characters")
-    return value
 
 
 ItemName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -36,12 +29,12 @@ class RowCondition(BaseModel):
     op: Literal["in", "prefix"] = "in"
     values: tuple[Value, ...] = Field(min_length=1, max_length=MAX_SCOPE_VALUES)
 
-    _item = field_validator("item")(_clean)
+    _item = field_validator("item")(plain_text)
 
     @field_validator("values")
     @classmethod
     def _values(cls, values: tuple[str, ...]) -> tuple[str, ...]:
-        cleaned = tuple(dict.fromkeys(_clean(v) for v in values))
+        cleaned = tuple(dict.fromkeys(plain_text(v) for v in values))
         if any(not v for v in cleaned):
             raise ValueError("a value is not empty")
         return cleaned
@@ -68,17 +61,17 @@ class ShareRequestIn(BaseModel):
     row_scope: list[RowCondition] = Field(default_factory=list, max_length=MAX_CONDITIONS)
     days: int = Field(ge=1, le=3660, description="How long the data is needed, in calendar days.")
 
-    _texts = field_validator("purpose", "legal_basis", "scenario")(_clean)
+    _texts = field_validator("purpose", "legal_basis", "scenario")(plain_text)
 
     @field_validator("application")
     @classmethod
     def _application(cls, value: str | None) -> str | None:
-        return (_clean(value) or None) if value is not None else None
+        return (plain_text(value) or None) if value is not None else None
 
     @field_validator("items", "unmasked_items")
     @classmethod
     def _unique(cls, names: list[str]) -> list[str]:
-        return list(dict.fromkeys(_clean(n) for n in names))
+        return list(dict.fromkeys(plain_text(n) for n in names))
 
     @model_validator(mode="after")
     def _one_target(self) -> ShareRequestIn:
