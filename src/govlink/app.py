@@ -41,12 +41,15 @@ from govlink.registry import routes as registry_routes
 from govlink.registry import service as registry
 from govlink.settings import Settings
 from govlink.sharing import pages as sharing_pages
+from govlink.sharing import quotas as sharing_quotas
 from govlink.sharing import routes as sharing_routes
 from govlink.sharing import service as sharing
+from govlink.sharing import subscriptions as sharing_subscriptions
 from govlink.transparency import pages as transparency_pages
 from govlink.transparency import routes as transparency_routes
 from govlink.transparency import service as transparency
 from govlink.transparency.checkpoint import Verifier
+from govlink.transparency.writer import LOG_WRITER, LogWriter
 from govlink.web.deps import CSRF_COOKIE, authorize
 from govlink.web.templating import Templates
 
@@ -82,6 +85,7 @@ def job_handlers() -> dict[str, Handler]:
         "ingest.run_due_pulls": ingest_pulls.run_due_pulls,
         "registry.relink": registry.relink_job,
         "sharing.escalate_overdue": sharing.escalate_overdue_job,
+        "sharing.deliver_notices": sharing_subscriptions.deliver_notices_job,
     }
 
 
@@ -92,6 +96,7 @@ def job_schedule(settings: Settings) -> dict[str, dt.timedelta]:
         "transparency.publish_checkpoint": dt.timedelta(minutes=settings.checkpoint_minutes),
         "ingest.run_due_pulls": ingest_pulls.CHECK_EVERY,
         "sharing.escalate_overdue": dt.timedelta(hours=1),  # reminders and escalations of sharing requests
+        "sharing.deliver_notices": dt.timedelta(minutes=1),  # subscriptions' webhooks
     }
 
 
@@ -127,7 +132,10 @@ def create_app(
     ``sessions`` replaces the session factory (tests bind it to a connection they roll back).
     """
     engine = engine or make_engine(settings)
-    sessions = sessions or make_sessionmaker(engine)
+    log_writer = None
+    if sessions is None:  # reads are logged through one group-committing writer (tests log in their transaction)
+        log_writer = LogWriter(make_sessionmaker(engine))
+        sessions = make_sessionmaker(engine, info={LOG_WRITER: log_writer})
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -137,6 +145,8 @@ def create_app(
         yield
         if worker is not None:
             worker.stop()
+        if log_writer is not None:
+            log_writer.close()
 
     app = FastAPI(
         title="GovLink",
@@ -156,6 +166,7 @@ def create_app(
     app.state.log_tree = transparency.LogTree()
     app.state.log_key = transparency.load_or_create_key(settings.log_key_path, settings.log_origin)
     app.state.witness_keys = [Verifier.parse(v) for v in settings.witness_keys]
+    app.state.sharing_quotas = sharing_quotas.Quotas.from_settings(settings)  # this process's rate limiter
 
     for router in (
         portal_routes.router,
@@ -199,7 +210,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, NotSignedIn) and not _wants_json(request):
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={target}", status_code=303)
-        return _error_response(request, exc.status, exc.code, exc.message, exc.field)
+        response = _error_response(request, exc.status, exc.code, exc.message, exc.field)
+        response.headers.update(exc.headers)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

@@ -193,6 +193,13 @@ MATRIX: dict[str, Rule] = {
     "sharing.api.query": Rule(OFFICIALS, Scope.SHARING_READ),
     "sharing.api.verify_person": Rule(OFFICIALS, Scope.SHARING_READ),
     "sharing.api.verify_enterprise": Rule(OFFICIALS, Scope.SHARING_READ),
+    # sharing: bulk export under the query's rules; subscriptions and their feed are a department's own (the
+    # service checks the department may read what it subscribes to)
+    "sharing.api.export": Rule(OFFICIALS, Scope.SHARING_READ),
+    "sharing.api.subscribe": Rule(OFFICIALS, Scope.SHARING_WRITE),
+    "sharing.api.subscriptions": Rule(OFFICIALS, Scope.SHARING_READ),
+    "sharing.api.unsubscribe": Rule(OFFICIALS, Scope.SHARING_WRITE),
+    "sharing.api.feed": Rule(OFFICIALS, Scope.SHARING_READ),
     "sharing.page.requests": Rule(STAFF),
     "sharing.page.submit": Rule(REQUESTERS),
     "sharing.page.request": Rule(STAFF),
@@ -200,6 +207,12 @@ MATRIX: dict[str, Rule] = {
     "sharing.page.inbox": Rule(DECIDERS),
     "sharing.page.grants": Rule(STAFF),
     "sharing.page.revoke": Rule(DECIDERS),
+    "sharing.page.grant_data": Rule(REQUESTERS),  # the service checks the grant is the department's
+    # sharing: the public sharing record, and the department evaluation (考核) for the office and audit
+    "sharing.api.record": ANYONE,
+    "sharing.api.evaluation": Rule(OVERSIGHT, Scope.SHARING_READ),
+    "sharing.page.record": ANYONE,
+    "sharing.page.evaluation": Rule(OVERSIGHT),
     # jobs
     "jobs.page.list": Rule(ADMIN),
     "jobs.api.list": Rule(ADMIN, Scope.JOBS_READ),

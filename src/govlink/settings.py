@@ -90,6 +90,18 @@ class Settings(BaseSettings):
         default=365, ge=1, le=3660, description="Longest time a sharing grant may last; a longer need is "
         "requested again.",
     )
+    sharing_rate_per_second: float = Field(
+        default=5000.0, ge=0, description="Sharing delivery calls (query, verification) one application may "
+        "make a second, counted in each server process; 0: no limit.",
+    )
+    sharing_burst: int = Field(
+        default=10_000, ge=1, description="Delivery calls one application may make at once before it is held "
+        "to its rate.",
+    )
+    sharing_daily_rows: int = Field(
+        default=0, ge=0, le=1_000_000_000, description="Rows delivered to one application a district calendar "
+        "day (a verification counts one), counted in the database; 0: no quota.",
+    )
     pseudonym_key_file: Path | None = Field(
         default=None, description="File of the secret behind departments' join-key pseudonyms; default "
         "DATA_DIR/keys/pseudonym.key, made on first use.",

@@ -231,3 +231,74 @@ def test_the_registries_map_search_and_review_work_in_a_browser(
     assert len(page.query_selector_all("#review-queue tbody tr")) == len(waiting) - 1  # type: ignore[attr-defined]
     assert not errors, errors
     context.close()  # type: ignore[attr-defined]
+
+
+def test_a_request_is_answered_used_and_revoked_through_the_pages(
+    demo: tuple[str, list[DemoAccount]], built: DemoResult, browser: object
+) -> None:
+    base, accounts = demo
+    by_name = {a.username: a for a in accounts}
+    codes = dict(zip((e.file_name for e in built.manifest.extracts), built.resources, strict=False))
+    floating = codes["ga_liudong_renkou.txt"]  # the police's 有条件共享 register of residents from elsewhere
+
+    context, page, errors = _signed_in(browser, base, by_name["analyst.rs"])
+    page.goto(f"{base}/sharing?resource={floating}")  # type: ignore[attr-defined]
+    form = "#request-form"
+    page.fill(f"{form} input[name=purpose]", "就业服务登记核对")  # type: ignore[attr-defined]
+    page.fill(f"{form} textarea[name=legal_basis]", "《就业服务与就业管理规定》第六十二条")  # type: ignore[attr-defined]
+    page.fill(f"{form} textarea[name=scenario]", "核对来区求职人员的居住登记")  # type: ignore[attr-defined]
+    boxes = page.query_selector_all(f"{form} input[name=items]")  # type: ignore[attr-defined]
+    for box in boxes[:3]:
+        box.check()
+    page.click(f"{form} button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+    assert "/sharing/requests/" in page.url, page.inner_text("main")  # type: ignore[attr-defined]
+    request_path = page.url.removeprefix(base)  # type: ignore[attr-defined]
+    context.close()  # type: ignore[attr-defined]
+
+    context, page, errors_approver = _signed_in(browser, base, by_name["approver.ga"])
+    page.goto(base + "/sharing/inbox")  # type: ignore[attr-defined]
+    page.click(f"a[href='{request_path}']")  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+    page.fill("#decide textarea[name=reason]", "同意，限就业服务使用")  # type: ignore[attr-defined]
+    page.click("#decide button[value=approve]")  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+    assert page.inner_text("#request-state") in ("已同意", "approved"), page.inner_text("main")  # type: ignore[attr-defined]
+    context.close()  # type: ignore[attr-defined]
+
+    context, page, errors_reader = _signed_in(browser, base, by_name["analyst.rs"])
+    page.goto(base + "/sharing/grants")  # type: ignore[attr-defined]
+    page.click("text=查看数据 >> nth=0")  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+    data_path = page.url.removeprefix(base)  # type: ignore[attr-defined]
+    assert page.query_selector_all("#grant-data tbody tr"), page.inner_text("main")  # type: ignore[attr-defined]
+    assert "*" in page.inner_text("#grant-data")  # masked by default  # type: ignore[attr-defined]
+    context.close()  # type: ignore[attr-defined]
+
+    context, page, errors_revoker = _signed_in(browser, base, by_name["approver.ga"])
+    page.goto(base + "/sharing/grants")  # type: ignore[attr-defined]
+    grant_row = f"#grant-{data_path.split('/')[3]}"  # /sharing/grants/<id>/data
+    page.fill(f"{grant_row} input[name=reason]", "就业服务登记已核对完毕")  # type: ignore[attr-defined]
+    page.click(f"{grant_row} button.danger")  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+    context.close()  # type: ignore[attr-defined]
+
+    context, page, errors_refused = _signed_in(browser, base, by_name["analyst.rs"])
+    response = page.goto(base + data_path)  # type: ignore[attr-defined]
+    assert response.status == 403 and "就业服务登记已核对完毕" in page.inner_text("main")  # type: ignore[attr-defined]
+    assert not page.query_selector("#grant-data")  # type: ignore[attr-defined]
+    context.close()  # type: ignore[attr-defined]
+    assert not (errors or errors_approver or errors_reader or errors_revoker or errors_refused)
+
+
+def test_the_demo_citizen_sees_who_read_their_record(
+    demo: tuple[str, list[DemoAccount]], browser: object
+) -> None:
+    base, accounts = demo
+    citizen = next(a for a in accounts if a.username == "citizen")
+    context, page, errors = _signed_in(browser, base, citizen)
+    page.goto(base + "/me/record")  # type: ignore[attr-defined]
+    shown = page.inner_text("main")  # type: ignore[attr-defined]
+    assert "MZ" in shown and "最低生活保障资格审核" in shown, shown  # the demo's reads under the 民政局's grant
+    assert not errors, errors
+    context.close()  # type: ignore[attr-defined]

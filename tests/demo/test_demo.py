@@ -13,6 +13,7 @@ from govlink.catalog.models import Resource
 from govlink.db.engine import make_engine
 from govlink.demo.service import build_demo
 from govlink.kit.errors import Conflict
+from govlink.sharing.models import ShareRequest
 from govlink.transparency import service as transparency
 from govlink.transparency.verify import verify_log
 
@@ -34,6 +35,16 @@ def test_demo_builds_every_part(tmp_path: Path) -> None:
         key = transparency.load_or_create_key(result.settings.log_key_path, result.settings.log_origin)
         report = verify_log(session, key.verifier())
         assert report.ok and report.entries > len(result.resources) * 3
+        # The demo's sharing traffic: a grant read, a refusal with its reason, a request still waiting, and the
+        # demo citizen named in the reads and the verification that concerned them.
+        assert result.sharing is not None and result.sharing.rows_read > 1
+        citizen = result.subjects["citizen"]
+        seen = [e.document for e in transparency.search(session, subject=citizen) if e.document]
+        assert {e["kind"] for e in seen} >= {"sharing.read", "sharing.verified"}
+        assert all(e["department"] == "MZ" for e in seen if e["kind"] == "sharing.read")
+        requests = {r.id: r for r in session.scalars(select(ShareRequest))}
+        assert requests[result.sharing.refused].state == "refused"
+        assert requests[result.sharing.pending].state == "pending"
     engine.dispose()
 
 

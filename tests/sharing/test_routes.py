@@ -7,9 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from govlink.accounts.roles import Role
+from govlink.app import create_app
+from govlink.settings import Settings
 from govlink.transparency import service as transparency
 from tests.conftest import csrf_headers, form_csrf, sign_in
 from tests.sharing.conftest import BASIS, PERSONS, PURPOSE, District
@@ -185,3 +188,76 @@ def test_request_and_decide_through_the_pages(client: TestClient, session: Sessi
                                                     "grant_id": grant_id}, headers=headers)
     assert after.status_code == 403
     assert refusals(session)[0]["refusal"] == "revoked"
+
+
+def test_the_grant_data_page_shows_masked_rows_until_the_grant_is_revoked(
+        client: TestClient, session: Session, district: District, make_user: Callable[..., str]) -> None:
+    analyst = make_user(Role.ANALYST, department="MZ")
+    approver = make_user(Role.APPROVER, department="GA")
+    headers = as_user(client, analyst)
+    made = client.post("/api/sharing/requests", json=request_body(district.households), headers=headers).json()
+    headers = as_user(client, approver)
+    grant_id = client.post(f"/api/sharing/requests/{made['id']}/decision", json={"decision": "approve"},
+                           headers=headers).json()["grant_id"]
+    assert f"/sharing/grants/{grant_id}/data" not in client.get("/sharing/grants").text  # the provider's view
+
+    as_user(client, analyst)
+    assert f"/sharing/grants/{grant_id}/data" in client.get("/sharing/grants").text
+    page = client.get(f"/sharing/grants/{grant_id}/data")
+    assert page.status_code == 200
+    assert "张*三" in page.text and PERSONS[0][1] in page.text and "138****5678" in page.text
+    assert "张小三" not in page.text and "13812345678" not in page.text
+    assert PERSONS[3][1] not in page.text  # 文新街道: outside the grant's rows
+    read = [e.document["details"] for e in transparency.search(session, kind="sharing.read") if e.document]
+    assert read[0]["grant"] == grant_id and read[0]["rows"] == 3
+
+    headers = as_user(client, approver)
+    client.post(f"/api/sharing/grants/{grant_id}/revoke", json={"reason": "审核已完成"}, headers=headers)
+    as_user(client, analyst)
+    after = client.get(f"/sharing/grants/{grant_id}/data")
+    assert after.status_code == 403 and "审核已完成" in after.text and "张*三" not in after.text
+    assert refusals(session)[0]["refusal"] == "revoked"
+
+
+def test_the_whole_path_with_the_compliance_check_through_the_api(
+        settings: Settings, engine: Engine, sessions: sessionmaker[Session], session: Session, district: District,
+        make_user: Callable[..., str]) -> None:
+    """request → the information office's compliance check → the provider's approval → grant → masked query →
+    revocation → the same query refused and logged, in a district that checks compliance first."""
+    checked = create_app(settings.model_copy(update={"sharing_compliance_check": True}), engine=engine,
+                         sessions=sessions)
+    analyst = make_user(Role.ANALYST, department="MZ")
+    approver = make_user(Role.APPROVER, department="GA")
+    office = make_user(Role.ADMIN, department="SJJ")
+    with TestClient(checked) as client:
+        headers = as_user(client, analyst)
+        made = client.post("/api/sharing/requests", json=request_body(district.households), headers=headers).json()
+        assert made["state"] == "compliance"
+        query = {"resource_code": district.households, "purpose": PURPOSE}
+        assert client.post("/api/sharing/query", json=query, headers=headers).status_code == 403
+
+        headers = as_user(client, approver)  # not the provider's turn yet
+        early = client.post(f"/api/sharing/requests/{made['id']}/decision", json={"decision": "approve"},
+                            headers=headers)
+        assert early.status_code == 409  # the request waits for the compliance check
+        headers = as_user(client, office)
+        assert [r["id"] for r in client.get("/api/sharing/requests").json()["requests"]] == [made["id"]]
+        cleared = client.post(f"/api/sharing/requests/{made['id']}/decision",
+                              json={"decision": "clear", "reason": "目的与法律依据相符"}, headers=headers).json()
+        assert cleared["state"] == "pending"
+
+        headers = as_user(client, approver)
+        grant_id = client.post(f"/api/sharing/requests/{made['id']}/decision", json={"decision": "approve"},
+                               headers=headers).json()["grant_id"]
+        headers = as_user(client, analyst)
+        page = client.post("/api/sharing/query", json=query, headers=headers).json()
+        assert page["grant_id"] == grant_id and page["rows"][0]["姓名"] == "张*三"
+
+        headers = as_user(client, approver)
+        client.post(f"/api/sharing/grants/{grant_id}/revoke", json={"reason": "审核已完成"}, headers=headers)
+        headers = as_user(client, analyst)
+        after = client.post("/api/sharing/query", json={**query, "grant_id": grant_id}, headers=headers)
+        assert after.status_code == 403 and after.json()["error"]["code"] == "sharing.revoked"
+    kinds = {e.kind for e in transparency.search(session, limit=200)}
+    assert {"sharing.submitted", "sharing.compliance_passed", "sharing.approved", "sharing.read", "sharing.revoked",
+            "sharing.refused"} <= kinds

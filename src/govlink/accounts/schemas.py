@@ -49,6 +49,9 @@ class DepartmentOut(BaseModel):
     created_at: dt.datetime
 
 
+SUBJECT_KEY_PATTERN = r"^(person|enterprise):[A-Za-z0-9_-]{1,50}$"  # a person or enterprise of the registry
+
+
 class UserIn(BaseModel):
     username: Username
     display_name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -56,7 +59,7 @@ class UserIn(BaseModel):
     department_code: str | None = None
     password: str | None = Field(default=None, description="Leave empty to have one generated.")
     subject_key: str | None = Field(
-        default=None, pattern=r"^(person|enterprise):[A-Za-z0-9_-]{1,50}$",
+        default=None, pattern=SUBJECT_KEY_PATTERN,
         description="For a public account: the person or enterprise of the registry it speaks for.",
     )
 

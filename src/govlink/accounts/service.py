@@ -6,6 +6,7 @@ Every function takes an open session and leaves committing to the caller.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 
 from sqlalchemy import delete, func, select, update
@@ -22,6 +23,7 @@ from govlink.accounts.passwords import (
 )
 from govlink.accounts.roles import DEPARTMENT_ROLES, PRIVILEGED_ROLES, Role
 from govlink.accounts.schemas import (
+    SUBJECT_KEY_PATTERN,
     DepartmentIn,
     DepartmentOut,
     TokenCreated,
@@ -32,6 +34,7 @@ from govlink.accounts.schemas import (
     UserOut,
 )
 from govlink.db.base import utcnow
+from govlink.db.engine import after_transaction
 from govlink.kit.errors import AccountLocked, BadCredentials, Conflict, Forbidden, InvalidInput, NotFound
 from govlink.kit.tokens import new_secret, same, sha256_hex
 from govlink.transparency.service import LogEvent, record
@@ -165,6 +168,23 @@ def disable_user(session: Session, actor: Actor, username: str) -> User:
     return user
 
 
+def bind_subject(session: Session, actor: Actor, username: str, subject_key: str) -> User:
+    """Let a public account speak for a person or enterprise of the registry (``person:P00000001``), so that
+    its holder sees who accessed that record."""
+    if not re.fullmatch(SUBJECT_KEY_PATTERN, subject_key):
+        raise InvalidInput("a subject is person:<registry id> or enterprise:<registry id>", field="subject_key")
+    user = user_by_username(session, username)
+    if user.role_names != {Role.PUBLIC.value}:
+        raise InvalidInput("only a public account speaks for a person or enterprise", field="subject_key")
+    taken = session.scalar(select(User.username).where(User.subject_key == subject_key, User.id != user.id))
+    if taken is not None:
+        raise Conflict(f"{subject_key} already has an account", field="subject_key")
+    user.subject_key = subject_key
+    record(session, LogEvent("accounts.subject_bound", actor.username,
+                             details={"username": username, "subject": subject_key}))
+    return user
+
+
 def set_password(session: Session, actor: Actor, username: str, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"a password has at least {MIN_PASSWORD_LENGTH} characters", field="password")
@@ -253,8 +273,15 @@ def actor_from_session(
         return None
     # Slide the expiry, but write at most once a minute per session.
     if row.expires_at - (now + lifetime) < -dt.timedelta(minutes=1):
-        row.expires_at = now + lifetime
-    actor = Actor(
+        key, until = row.token_hash, now + lifetime
+        after_transaction(session, lambda own: own.execute(
+            update(LoginSession).where(LoginSession.token_hash == key).values(expires_at=until)))
+    return acting_as(user), row
+
+
+def acting_as(user: User) -> Actor:
+    """``user`` as the actor of a signed-in session (also how the demo and benchmarks act for an account)."""
+    return Actor(
         user_id=user.id,
         username=user.username,
         roles=frozenset(Role(r) for r in user.role_names),
@@ -262,7 +289,6 @@ def actor_from_session(
         via="session",
         subject_key=user.subject_key,
     )
-    return actor, row
 
 
 # --- API tokens --------------------------------------------------------------------------------
@@ -349,7 +375,9 @@ def actor_from_token(session: Session, presented: str) -> Actor | None:
     if token.revoked_at is not None or token.expires_at <= now or not token.user.is_active:
         return None
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
-        token.last_used_at = now
+        token_id = token.id
+        after_transaction(session, lambda own: own.execute(
+            update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)))
     return Actor(
         user_id=token.user.id,
         username=token.user.username,

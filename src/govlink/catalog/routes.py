@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
-from sqlalchemy import select
-from sqlalchemy.orm import lazyload
 
 from govlink.accounts import service as accounts
 from govlink.accounts.actor import Actor
 from govlink.catalog import overlap, service
-from govlink.catalog.models import Resource
 from govlink.catalog.quality import stored_quality
 from govlink.catalog.schemas import OverlapOut, ResourceIn, ResourceOut, ReviewIn, RevisionOut
 from govlink.catalog.search import SearchQuery, find
@@ -25,7 +21,6 @@ from govlink.catalog.vocabulary import (
     DataType,
     OpenType,
     ShareType,
-    Status,
     SubjectType,
     UpdateCycle,
     semantic_types,
@@ -200,19 +195,10 @@ def overlap_report(session: DbSession) -> list[CollectedItemOut]:
 
 def department_scores(session: DbSession) -> list[DepartmentScore]:
     departments = accounts.departments_by_id(session)
-    qualities: dict[int, list[Any]] = defaultdict(list)
-    published = select(Resource).where(Resource.status == Status.PUBLISHED).options(lazyload(Resource.items))
-    for resource in session.scalars(published):
-        qualities[resource.department_id].append(stored_quality(resource))
-    scores = []
-    for department_id, found in qualities.items():
-        department = departments[department_id]
-        scores.append(DepartmentScore(
-            department_code=department.code, department_name=department.name, resources=len(found),
-            completeness=round(sum(q.completeness for q in found) / len(found), 3),
-            timely=sum(q.timeliness == "timely" for q in found), overdue=sum(q.timeliness == "overdue" for q in found),
-            no_data=sum(q.timeliness == "no_data" for q in found),
-            score=round(sum(q.score for q in found) / len(found))))
+    scores = [DepartmentScore(
+        department_code=departments[q.department_id].code, department_name=departments[q.department_id].name,
+        resources=q.resources, completeness=round(q.completeness, 3), timely=q.timely, overdue=q.overdue,
+        no_data=q.no_data, score=q.score) for q in service.department_quality(session).values()]
     return sorted(scores, key=lambda s: (-s.score, s.department_code))
 
 

@@ -7,11 +7,13 @@ lifecycle decision is an entry in the transparency log, in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from govlink.accounts import service as accounts
 from govlink.accounts.actor import Actor
@@ -19,7 +21,7 @@ from govlink.accounts.models import Department
 from govlink.accounts.roles import Role
 from govlink.catalog import search
 from govlink.catalog.models import Resource, ResourceItem, ResourceRelation, ResourceRevision, ResourceSequence
-from govlink.catalog.quality import quality_of
+from govlink.catalog.quality import Quality, quality_of, stored_quality
 from govlink.catalog.schemas import ItemOut, ResourceIn, ResourceOut, RevisionOut
 from govlink.catalog.vocabulary import OpenType, Status, class_label
 from govlink.db.base import utcnow
@@ -298,3 +300,61 @@ def record_data_update(session: Session, resource: Resource, at: dt.datetime) ->
     """A new version of the resource's data was published (timeliness is measured from it)."""
     resource.data_updated_at = at
     session.flush()
+
+
+# --- departments' catalog quality, and resources named for other domains -------------------------
+
+
+@dataclass(frozen=True)
+class DepartmentQuality:
+    """The stored quality of one department's published resources (see :mod:`govlink.catalog.quality`)."""
+
+    department_id: int
+    resources: int
+    completeness: float  # mean of the resources' stored completeness, 0–1
+    timely: int
+    overdue: int
+    no_data: int
+    not_applicable: int  # no update cycle to keep (irregular)
+    score: int  # mean of the resources' quality scores, 0–100
+
+    @property
+    def timeliness(self) -> float | None:
+        """The share of the resources with an update cycle whose data is within it (None: no cycle applies)."""
+        kept = self.timely + self.overdue + self.no_data
+        return self.timely / kept if kept else None
+
+
+def department_quality(session: Session, now: dt.datetime | None = None) -> dict[int, DepartmentQuality]:
+    """Per department with published resources: completeness and timeliness of updates as of ``now``."""
+    now = now or utcnow()
+    qualities: dict[int, list[Quality]] = defaultdict(list)
+    published = select(Resource).where(Resource.status == Status.PUBLISHED).options(lazyload(Resource.items))
+    for resource in session.scalars(published):
+        qualities[resource.department_id].append(stored_quality(resource, now))
+    return {department_id: DepartmentQuality(
+        department_id=department_id, resources=len(found),
+        completeness=sum(q.completeness for q in found) / len(found),
+        timely=sum(q.timeliness == "timely" for q in found), overdue=sum(q.timeliness == "overdue" for q in found),
+        no_data=sum(q.timeliness == "no_data" for q in found),
+        not_applicable=sum(q.timeliness == "not_applicable" for q in found),
+        score=round(sum(q.score for q in found) / len(found))) for department_id, found in qualities.items()}
+
+
+@dataclass(frozen=True)
+class ResourceRef:
+    """What another domain shows of a resource it refers to: its code, its name and its provider."""
+
+    id: int
+    code: str
+    name: str
+    department_id: int
+
+
+def resource_refs(session: Session, *, ids: Collection[int] = (), codes: Collection[str] = ()) -> list[ResourceRef]:
+    """The resources with these ids or codes (any status: a record outlives a retirement), without items."""
+    if not ids and not codes:
+        return []
+    rows = session.execute(select(Resource.id, Resource.code, Resource.name, Resource.department_id)
+                           .where(Resource.id.in_(list(ids)) | Resource.code.in_(list(codes))))
+    return [ResourceRef(*row) for row in rows]

@@ -63,9 +63,17 @@ def demo(
     if linked:
         console.print(f"Base registries: {linked['mentions']:,} mentions linked into {linked['entities']:,} persons "
                       f"and enterprises, {linked['review_pending']:,} pairs to review", markup=False)
-    table = Table("username", "password", "role", "department", title="Demo accounts (passwords shown once)")
+    traffic = result.sharing
+    if traffic:
+        console.print(f"Sharing: request #{traffic.granted} granted (grant #{traffic.grant}, {traffic.rows_read} rows "
+                      f"read), #{traffic.refused} refused with its reason, #{traffic.pending} waiting for an answer",
+                      markup=False)
+    table = Table("username", "password", "role", "department / speaks for",
+                  title="Demo accounts (passwords shown once)")
     for account in result.accounts:
-        table.add_row(account.username, account.password, ", ".join(account.roles), account.department_code or "-")
+        speaks_for = result.subjects.get(account.username)
+        table.add_row(account.username, account.password, ", ".join(account.roles),
+                      account.department_code or speaks_for or "-")
     console.print(table)
     if not serve:
         return

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from govlink.settings import Settings
 
@@ -50,8 +50,9 @@ def make_engine(settings: Settings) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, *, info: dict[str, Any] | None = None) -> sessionmaker[Session]:
+    """Sessions of ``engine``; ``info`` is copied into each session's ``info`` (the log writer …)."""
+    return sessionmaker(bind=engine, expire_on_commit=False, info=info)
 
 
 @contextmanager
@@ -59,3 +60,30 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session that commits when the block ends normally and rolls back otherwise."""
     with factory() as session, session.begin():
         yield session
+
+
+def after_transaction(session: Session, write: Callable[[Session], object]) -> None:
+    """Run ``write`` in a short transaction of its own once ``session``'s transaction has ended, committed or not.
+
+    For a small write on the side (a token's last use, a quota's count) by a request: done inside the request's
+    transaction, it would turn a reading transaction into a writing one, which SQLite refuses once another writer
+    has committed since the first read; done beside it while the request still runs, it would make the request's
+    own later write stale in the same way.  Bound to a connection already in a transaction (the tests'), the
+    write joins that transaction."""
+    pending = session.info.get(_SIDE_WRITES)
+    if pending is None:
+        pending = session.info[_SIDE_WRITES] = []
+        event.listen(session, "after_transaction_end", _side_writes)
+    pending.append(write)
+
+
+_SIDE_WRITES = "side_writes"
+
+
+def _side_writes(ended: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is not None or not ended.info.get(_SIDE_WRITES):
+        return
+    writes, ended.info[_SIDE_WRITES] = ended.info[_SIDE_WRITES], []
+    with Session(ended.get_bind()) as own, own.begin():
+        for write in writes:
+            write(own)

@@ -20,11 +20,14 @@ from govlink.accounts import service as accounts
 from govlink.accounts.actor import SYSTEM
 from govlink.accounts.roles import Role
 from govlink.accounts.schemas import DepartmentIn, UserIn
+from govlink.catalog import service as catalog
 from govlink.db.engine import make_engine, make_sessionmaker
 from govlink.db.migrate import upgrade
 from govlink.demo.district import DEPARTMENTS
 from govlink.demo.generator import DistrictManifest, generate_district
 from govlink.demo.resources import register_district_catalog
+from govlink.demo.traffic import HOUSEHOLDS, Traffic, run_sharing_traffic
+from govlink.ingest import service as ingest
 from govlink.kit.errors import Conflict
 from govlink.registry import service as registry
 from govlink.settings import Settings
@@ -50,6 +53,8 @@ class DemoResult:
     accounts: list[DemoAccount] = field(default_factory=list)
     resources: list[str] = field(default_factory=list)
     registry: dict[str, Any] = field(default_factory=dict)  # the first linking run's summary
+    sharing: Traffic | None = None  # the requests the demo made, granted, refused and left waiting
+    subjects: dict[str, str] = field(default_factory=dict)  # public demo account → person:P… / enterprise:E…
 
 
 # (username, display name, roles, department); departments are those of govlink.demo.district.
@@ -72,8 +77,19 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, tuple[Role, ...], str | None], ...] = (
     ("citizen", "市民", (Role.PUBLIC,), None),
     ("enterprise", "企业用户", (Role.PUBLIC,), None),
 )
-# The public demo accounts speak for the district's first person and first enterprise.
-DEMO_SUBJECTS = {"citizen": "person:P00000001", "enterprise": "enterprise:E00000001"}
+# The public demo accounts speak for the person of the household register's first record and the enterprise
+# of the enterprise register's first record (bound once the registries are linked).
+DEMO_SUBJECTS = {"citizen": (HOUSEHOLDS, "person"), "enterprise": ("sc_qiye_dengji.csv", "enterprise")}
+
+
+def _first_subject(session: Session, code: str, kind: str) -> str:
+    """The ``kind`` (person / enterprise) that the first record of resource ``code``'s published data is about."""
+    version = ingest.published_version(session, catalog.resource_by_code(session, SYSTEM, code))
+    assert version is not None, f"{code} is published by the demo"
+    found = [s for s in registry.subjects_of_records(session, version.id, [1]) if s.startswith(f"{kind}:")]
+    if not found:
+        raise Conflict(f"the first record of {code} names no {kind} in the registries")
+    return found[0]
 
 
 def register_departments(session: Session) -> None:
@@ -133,7 +149,7 @@ def build_demo(
                 session,
                 SYSTEM,
                 UserIn(username=username, display_name=display_name, roles=list(roles),
-                       department_code=department, subject_key=DEMO_SUBJECTS.get(username)),
+                       department_code=department),
             )
             assert created.password is not None  # generated, since none was given
             result.accounts.append(
@@ -145,6 +161,12 @@ def build_demo(
         linked = registry.link(session, SYSTEM, progress=lambda step, fraction: report(
             f"registries: {step}", 0.88 + 0.02 * fraction))
         result.registry = linked.as_dict()
+        codes = dict(zip((e.file_name for e in manifest.extracts), result.resources, strict=False))
+        for username, (extract, kind) in DEMO_SUBJECTS.items():
+            result.subjects[username] = _first_subject(session, codes[extract], kind)
+            accounts.bind_subject(session, SYSTEM, username, result.subjects[username])
+        report("running the first sharing requests, grants and reads", 0.89)
+        result.sharing = run_sharing_traffic(session, settings, codes, result.subjects["citizen"])
         report("publishing the transparency log's first checkpoint", 0.9)
         key = transparency.load_or_create_key(settings.log_key_path, settings.log_origin)
         transparency.publish_checkpoint(session, key, transparency.LogTree())

@@ -12,11 +12,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -24,6 +21,7 @@ from govlink.ingest import service, storage
 from govlink.ingest.encoding import EncodingProblem
 from govlink.ingest.models import DataVersion
 from govlink.ingest.readers import ReadProblem
+from govlink.kit import tablefiles
 from govlink.kit.errors import InvalidInput, TooLarge
 from govlink.settings import Settings
 from govlink.web.deps import AppSettings, CurrentActor, DbSession
@@ -271,21 +269,16 @@ def download_open(code: str, fmt: str, session: DbSession, actor: CurrentActor) 
     name = f"{resource.code}-v{chosen.number}.{fmt}"
     disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
     batches = list(_batches(session, chosen))  # read inside the request's transaction
+    names = [n for n, _ in service.open_columns(chosen)]
     if fmt == "csv":
-        return StreamingResponse(_csv(batches), media_type="text/csv; charset=utf-8", headers=disposition)
+        return StreamingResponse(tablefiles.csv_chunks(batches, names), media_type="text/csv; charset=utf-8",
+                                 headers=disposition)
     if fmt == "json":
         return StreamingResponse(_json(batches), media_type="application/json", headers=disposition)
-    return StreamingResponse(iter([_xlsx(batches, [n for n, _ in service.open_columns(chosen)])]), headers=disposition,
+    book = io.BytesIO()
+    tablefiles.write_xlsx(batches, names, book)
+    return StreamingResponse(iter([book.getvalue()]), headers=disposition,
                              media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-
-
-def _csv(batches: list[pa.RecordBatch]) -> Iterator[bytes]:
-    yield "\ufeff".encode()  # Excel opens UTF-8 CSV correctly only with a BOM
-    for position, batch in enumerate(batches):
-        buffer = io.BytesIO()
-        pacsv.write_csv(pa.Table.from_batches([batch]), buffer,
-                         write_options=pacsv.WriteOptions(include_header=position == 0))
-        yield buffer.getvalue()
 
 
 def _json(batches: list[pa.RecordBatch]) -> Iterator[bytes]:
@@ -296,23 +289,3 @@ def _json(batches: list[pa.RecordBatch]) -> Iterator[bytes]:
             yield (b"" if first else b",") + json.dumps(row, ensure_ascii=False).encode()
             first = False
     yield b"]"
-
-
-def _xlsx(batches: list[pa.RecordBatch], names: list[str]) -> bytes:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("data")
-    sheet.append(names)
-    for batch in batches:
-        for row in zip(*(c.to_pylist() for c in batch.columns), strict=True):
-            sheet.append([_text_cell(sheet, v) for v in row])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def _text_cell(sheet: Any, value: str | None) -> Any:
-    """A cell that holds ``value`` as text: a leading = must never become a formula in the reader's Excel."""
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"
-    return cell

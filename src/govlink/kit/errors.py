@@ -6,15 +6,19 @@ that was wrong; the HTTP status follows from the class.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class GovLinkError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
+                 headers: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.headers: Mapping[str, str] = dict(headers or {})  # HTTP headers the answer carries (Retry-After …)
         if code is not None:
             self.code = code
 
@@ -60,3 +64,17 @@ class Forbidden(GovLinkError):
 class AccountLocked(GovLinkError):
     status = 423
     code = "locked"
+
+
+class Unavailable(GovLinkError):
+    """Something the answer depends on (the transparency log …) cannot serve it now; nothing was released."""
+
+    status = 503
+    code = "unavailable"
+
+
+class TooManyRequests(GovLinkError):
+    """A rate limit or quota is used up; ``headers`` say when to try again (Retry-After)."""
+
+    status = 429
+    code = "too_many_requests"

@@ -23,6 +23,7 @@ class RegistryEntity(Base):
     """One person or enterprise of the district, with its golden record."""
 
     __tablename__ = "registry_entities"
+    __table_args__ = (Index("ix_registry_entities_type_key", "entity_type", "key"),)  # lookups by key
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     registry_id: Mapped[str] = mapped_column(String(16), unique=True)  # P00000001 / E00000001, never reused

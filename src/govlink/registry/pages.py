@@ -3,7 +3,6 @@ integration map with the information office's thresholds and "run linkage now"."
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -16,7 +15,7 @@ from govlink.portal.vocabulary import REGISTRY_WORDS
 from govlink.registry import routes, service
 from govlink.registry.schemas import EntityType, RegistryMapOut
 from govlink.web.deps import AppTemplates, CurrentActor, DbSession
-from govlink.web.templating import Templates
+from govlink.web.templating import Templates, chart_json
 
 router = APIRouter(include_in_schema=False)
 PAGE = 20
@@ -78,12 +77,6 @@ def _matrix(m: RegistryMapOut, attribute: str) -> list[list[int]]:
     return grid
 
 
-def _json(option: dict[str, Any]) -> str:
-    """An ECharts option as JSON safe inside <script> (department names are data, not markup)."""
-    return json.dumps(option, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace(
-        "&", "\\u0026")
-
-
 def _charts(request: Request, templates: Templates, m: RegistryMapOut, attribute: str) -> dict[str, str]:
     """The map's ECharts options: coverage bars, islands bars, and the overlap heat map of one attribute."""
     def t(text: str) -> str:
@@ -112,7 +105,7 @@ def _charts(request: Request, templates: Templates, m: RegistryMapOut, attribute
                     "data": [[x, y, grid[y][x]] for y in range(len(codes)) for x in range(len(codes))],
                     "label": {"show": True}}],
     }
-    return {"coverage": _json(coverage), "islands": _json(islands), "heat": _json(heat)}
+    return {"coverage": chart_json(coverage), "islands": chart_json(islands), "heat": chart_json(heat)}
 
 
 @router.post("/registry/thresholds", name="registry.page.thresholds")

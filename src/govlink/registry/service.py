@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from govlink.accounts import service as accounts
@@ -41,6 +41,7 @@ from govlink.standards.credit_code import CreditCodeError, parse_credit_code
 from govlink.standards.id_number import IdNumberError, parse_id_number
 from govlink.standards.masking import mask_value
 from govlink.transparency.service import LogEvent, record
+from govlink.transparency.writer import record_committed
 
 REGISTRY_READERS = frozenset({Role.ADMIN, Role.AUDITOR, Role.STEWARD, Role.APPROVER, Role.ANALYST})
 UNMASKED = frozenset({Role.ADMIN, Role.AUDITOR})  # the information office and audit see values in full
@@ -141,6 +142,24 @@ def _subject(entity: RegistryEntity) -> str:
     return f"{entity.entity_type}:{entity.registry_id}"
 
 
+SUBJECTS_BY_VERSION = 2_000  # more records than this: read the version's mentions whole rather than by record
+
+
+def subjects_of_records(session: Session, version_id: int, records: Sequence[int]) -> list[str]:
+    """The persons and enterprises (``person:P00000001`` …) that ``records`` of a data version mention, so that
+    the log entry of a read releasing those records names them (a record not yet linked names no one)."""
+    wanted = set(records)
+    if not wanted:
+        return []
+    query = (select(RegistryEntity.entity_type, RegistryEntity.registry_id, RegistryMention.record)
+             .join(RegistryMention, RegistryMention.entity_id == RegistryEntity.id)
+             .where(RegistryMention.version_id == version_id))
+    if len(wanted) <= SUBJECTS_BY_VERSION:
+        query = query.where(RegistryMention.record.in_(sorted(wanted)))
+    return sorted({f"{kind}:{registry_id}" for kind, registry_id, record in session.execute(query)
+                   if record in wanted})
+
+
 def log_read(session: Session, actor: Actor, entities: Sequence[RegistryEntity], what: str) -> None:
     """Personal data leaves only after this entry is on the log, naming every person read."""
     persons = tuple(_subject(e) for e in entities if e.entity_type == "person")
@@ -149,10 +168,9 @@ def log_read(session: Session, actor: Actor, entities: Sequence[RegistryEntity],
     department = None
     if actor.department_id is not None:
         department = accounts.departments_by_id(session)[actor.department_id].code
-    record(session, LogEvent(kind="registry.read", actor=actor.username, department=department,
-                             subjects=persons, details={"what": what, "entities": len(entities),
-                                                        "masked": not _unmasked(actor)}))
-    session.flush()
+    record_committed(session, LogEvent(kind="registry.read", actor=actor.username, department=department,
+                                       subjects=persons, details={"what": what, "entities": len(entities),
+                                                                  "masked": not _unmasked(actor)}))
 
 
 @dataclass(frozen=True)
@@ -203,14 +221,22 @@ def entity_by_id(session: Session, actor: Actor, registry_id: str) -> RegistryEn
 
 def lookup(session: Session, actor: Actor, entity_type: str, key: str) -> RegistryEntity:
     """The active entity with this ID number (persons) or credit code (enterprises), in any written form."""
+    entity = find_by_key(session, actor, entity_type, key)
+    log_read(session, actor, [entity], "lookup by key")
+    return entity
+
+
+def find_by_key(session: Session, actor: Actor, entity_type: str, key: str) -> RegistryEntity:
+    """:func:`lookup` without the log entry, for a caller that releases none of the entity's data and logs
+    its own use of it (a verification naming the entity it answered about)."""
     may_read(actor)
-    keys = _standard_keys(key)
-    entity = session.scalar(select(RegistryEntity).where(RegistryEntity.entity_type == entity_type,
-                                                         RegistryEntity.key.in_(keys),
-                                                         RegistryEntity.state == "active"))
+    # The state is checked here, not in SQL: given the choice, SQLite without statistics reads through the
+    # index on state (every active entity) rather than the one on type and key (a handful of rows).
+    found = session.scalars(select(RegistryEntity).where(RegistryEntity.entity_type == entity_type,
+                                                         RegistryEntity.key.in_(_standard_keys(key))))
+    entity = next((e for e in found if e.state == "active"), None)
     if entity is None:
         raise NotFound(f"no {entity_type} with that key in the registries", field="key")
-    log_read(session, actor, [entity], "lookup by key")
     return entity
 
 
@@ -400,6 +426,26 @@ def resolve_conflict(session: Session, actor: Actor, conflict_id: int, *, confir
     record(session, LogEvent(kind="registry.conflict_resolved", actor=actor.username,
                              details={"conflict": conflict_id, "state": conflict.state}))
     return conflict
+
+
+@dataclass(frozen=True)
+class ConflictCount:
+    """The conflicts raised against one department's values (its value lost to the golden record's)."""
+
+    raised: int
+    open: int  # not yet checked by the department's steward
+    corrected: int  # the steward found the value wrong and corrected it at source
+
+
+def conflict_counts(session: Session) -> dict[int, ConflictCount]:
+    """Per department id, the conflicts against its values so far, counted in the database."""
+    rows = session.execute(
+        select(RegistryConflict.department_id, func.count(),
+               func.count(case((RegistryConflict.state == "open", RegistryConflict.id))),
+               func.count(case((RegistryConflict.state == "corrected", RegistryConflict.id))))
+        .group_by(RegistryConflict.department_id))
+    return {department_id: ConflictCount(raised, still_open, corrected)
+            for department_id, raised, still_open, corrected in rows}
 
 
 # --- export contract ---------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """The masked query over a resource's published data, under a grant or an unconditional share.
 
 A call names its purpose, the items it wants (within the grant), filters on items (within the grant's row
-scope, which is always ANDed), a sort and a cursor.  Anything outside the grant's items, rows, purpose or
+scope, which is always ANDed), a sort and a cursor.  :func:`select_rows` is the one access check and
+:func:`shown_rows` the one display of every delivery: the paged query here and the bulk export
+(:mod:`govlink.sharing.export`) both go through them.  Anything outside the grant's items, rows, purpose or
 time is refused and the refusal is on the log; a permitted call's log entry is written before the rows are
 returned (fail closed).  Values are shown by their default display (张*三, 138****5678 …) except the items the
 grant names in full.
@@ -39,12 +41,15 @@ from govlink.ingest.models import DataVersion
 from govlink.kit import duck
 from govlink.kit.canonical import canonical_json
 from govlink.kit.errors import Conflict, InvalidInput, NotFound
+from govlink.registry import service as registry
 from govlink.sharing import pseudonyms
 from govlink.sharing.models import Grant
 from govlink.sharing.policy import filters_refusal, is_masked, items_refusal, mask_item, same_purpose
+from govlink.sharing.quotas import application_name
 from govlink.sharing.schemas import MAX_LIMIT, QueryPage, RowCondition, SortKey
 from govlink.sharing.service import department_code, forbid, is_active
-from govlink.transparency.service import LogEvent, record
+from govlink.transparency.service import LogEvent
+from govlink.transparency.writer import record_committed
 
 CACHE_BYTES = 256 << 20  # columns of published versions kept in memory, at most
 JOIN_KEY = "_join_key"
@@ -66,6 +71,22 @@ class Access:
 # --- which access applies -------------------------------------------------------------------------------------
 
 
+def grants_in_force(session: Session, department_id: int, now: dt.datetime, *, resource_id: int | None = None,
+                    registry_view: str | None = None) -> list[Grant]:
+    """The department's grants for a resource (or a registry view) in force at ``now``, newest first."""
+    target = Grant.resource_id == resource_id if resource_id is not None else Grant.registry_view == registry_view
+    held = session.scalars(select(Grant).where(Grant.department_id == department_id, target)
+                           .order_by(Grant.id.desc())).all()
+    return [g for g in held if is_active(g, now)]
+
+
+def may_read(session: Session, department_id: int, resource: Resource, now: dt.datetime) -> bool:
+    """Whether the department may read some of ``resource``'s rows at ``now``, for some purpose: its own data,
+    a 无条件共享 resource, or one it holds a grant in force for."""
+    return (department_id == resource.department_id or resource.share_type == ShareType.UNCONDITIONAL
+            or bool(grants_in_force(session, department_id, now, resource_id=resource.id)))
+
+
 def _resolve(session: Session, actor: Actor, resource: Resource, purpose: str, grant_id: int | None,
              now: dt.datetime, context: dict[str, Any]) -> Access:
     everything = tuple(i.name for i in resource.items)
@@ -80,9 +101,7 @@ def _resolve(session: Session, actor: Actor, resource: Resource, purpose: str, g
             raise NotFound(f"no grant {grant_id}", field="grant")
         _check_grant(session, actor, resource, grant, purpose, now, context)
     else:
-        held = session.scalars(select(Grant).where(Grant.department_id == actor.department_id,
-                                                   Grant.resource_id == resource.id).order_by(Grant.id.desc())).all()
-        in_force = [g for g in held if is_active(g, now)]
+        in_force = grants_in_force(session, actor.department_id, now, resource_id=resource.id)
         fitting = [g for g in in_force if same_purpose(purpose, g.purpose)]
         if not fitting:
             if resource.share_type == ShareType.UNCONDITIONAL:
@@ -94,7 +113,7 @@ def _resolve(session: Session, actor: Actor, resource: Resource, purpose: str, g
                    if resource.share_type == ShareType.NONE else
                    "the resource is shared on conditions (有条件共享): request it first")
             forbid(session, actor, "no_grant", why, context)
-        grant = fitting[0]
+        grant = _for_application(session, actor, fitting, context)
     return Access("grant", grant, tuple(grant.items), frozenset(grant.unmasked_items),
                   tuple(RowCondition.model_validate(c) for c in grant.row_scope))
 
@@ -112,6 +131,18 @@ def _check_grant(session: Session, actor: Actor, resource: Resource, grant: Gran
                f"{grant.valid_until:%Y-%m-%d %H:%M} (UTC)", context)
     if not same_purpose(purpose, grant.purpose):
         forbid(session, actor, "purpose", f"grant {grant.id} is for the purpose {grant.purpose!r}", context)
+    _for_application(session, actor, [grant], context)
+
+
+def _for_application(session: Session, actor: Actor, grants: Sequence[Grant], context: dict[str, Any]) -> Grant:
+    """The first of ``grants`` the calling application may use: a grant naming an application serves only the
+    department's API token of that name; anyone else is refused (and logged)."""
+    name = application_name(session, actor) if any(g.application for g in grants) else None
+    usable = [g for g in grants if g.application is None or g.application == name]
+    if not usable:
+        forbid(session, actor, "application", f"grant {grants[0].id} is for the application "
+               f"{grants[0].application!r}: call with that application's API token", context)
+    return usable[0]
 
 
 # --- the published columns ---------------------------------------------------------------------------------------
@@ -202,77 +233,7 @@ def _decode_cursor(cursor: str, version: int, fingerprint: str) -> int:
     return offset
 
 
-# --- the query ------------------------------------------------------------------------------------------------
-
-
-def query(session: Session, actor: Actor, code: str, *, purpose: str, items: Sequence[str] | None = None,
-          filters: Sequence[RowCondition] = (), sort: Sequence[SortKey] = (), cursor: str | None = None,
-          limit: int = 100, grant_id: int | None = None, join_key_secret: bytes | None = None,
-          now: dt.datetime | None = None) -> QueryPage:
-    """A page of ``code``'s published rows as the actor may see them, logged before it is returned.
-
-    ``join_key_secret`` (the platform's pseudonym secret) adds ``_join_key``: the department's pseudonym of
-    each row's subject (its ID number or credit code), for matching without the number itself.
-    """
-    now = now or utcnow()
-    if not purpose.strip():
-        raise InvalidInput("name the purpose of the call: every use of shared data states it", field="purpose")
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(f"limit is between 1 and {MAX_LIMIT}", field="limit")
-    resource = catalog.resource_by_code(session, actor, code)
-    if resource.status != Status.PUBLISHED:
-        raise Conflict(f"resource {code} is not published", field="code")
-    # What the log keeps of the call: filter values may be personal (an ID number), so only their number.
-    context: dict[str, Any] = {"resource": code, "grant": grant_id, "purpose": purpose.strip(),
-                               "items": list(items or []),
-                               "filters": [{"item": f.item, "op": f.op, "values": len(f.values)} for f in filters]}
-    access = _resolve(session, actor, resource, purpose, grant_id, now, context)
-    context["grant"] = access.grant.id if access.grant else None
-    chosen = list(dict.fromkeys(items)) if items else list(access.items)
-    subject_item = _subject_item(resource) if join_key_secret is not None else None
-    refusal = (items_refusal(chosen, access.items) or items_refusal((s.item for s in sort), access.items)
-               or filters_refusal(filters, access.scope, access.items))
-    if refusal is None and join_key_secret is not None and (subject_item is None or
-                                                            subject_item not in access.items):
-        refusal = "items", "a join key is made from the subject's ID number or credit code, which the grant lacks"
-    if refusal is not None:
-        forbid(session, actor, refusal[0], refusal[1], context)
-
-    version = ingest.published_version(session, resource)
-    if version is None:
-        raise NotFound(f"resource {code} has no published data yet", field="code")
-    columns = _Columns.of(version)
-    absent = [i for i in chosen if i not in columns.described] if items else []
-    if absent:
-        raise InvalidInput(f"the published data has no item {absent[0]!r}", field="items")
-    chosen = [i for i in chosen if i in columns.described]
-    unscoped = [c.item for c in access.scope if c.item not in columns.described]
-    if unscoped:  # fail closed: a row scope that cannot be applied lets no row through
-        raise Conflict(f"the grant's row scope names {unscoped[0]!r}, which the published data lacks; the provider "
-                       "must publish it or the grant be changed", field="grant")
-    fingerprint = _fingerprint(code, context["grant"], chosen, [f.model_dump(mode="json") for f in filters],
-                               [s.model_dump() for s in sort], subject_item)
-    offset = _decode_cursor(cursor, version.number, fingerprint) if cursor else 0
-    selected = [columns.shown[i] for i in chosen] + ([columns.compare[subject_item]] if subject_item else [])
-    total, page = _run(session, version, columns, [*access.scope, *filters], sort, selected, limit, offset)
-
-    rows = _display(chosen, columns, page, access.unmasked)
-    if subject_item and join_key_secret is not None:
-        key = pseudonyms.department_key(join_key_secret, department_code(session, actor.department_id) or "")
-        for row, value in zip(rows, page.column(columns.compare[subject_item]).to_pylist(), strict=True):
-            row[JOIN_KEY] = pseudonyms.pseudonym(key, resource.subject_type, value) if value else None
-    masked = [i for i in chosen if i not in access.unmasked and
-              is_masked(columns.described[i]["semantic_type"], bool(columns.described[i].get("personal")))]
-    record(session, LogEvent(kind="sharing.read", actor=actor.username,
-                             department=department_code(session, actor.department_id),
-                             details={**context, "basis": access.basis, "version": version.number,
-                                      "items": chosen, "unmasked": [i for i in chosen if i not in masked],
-                                      "offset": offset, "rows": len(rows), "join_key": subject_item is not None}))
-    session.flush()
-    following = offset + len(rows)
-    return QueryPage(resource_code=code, version=version.number, grant_id=context["grant"], items=chosen,
-                     masked=masked, total=total, rows=rows,
-                     next_cursor=_encode_cursor(version.number, following, fingerprint) if following < total else None)
+# --- what a call reads --------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -292,9 +253,152 @@ class _Columns:
                     for i, d in described.items()})
 
 
+@dataclass(frozen=True)
+class Selection:
+    """What one permitted call reads: the published version, the items (and which of them are shown masked),
+    the conditions on the rows (the grant's row scope ANDed with the call's filters) and their order."""
+
+    resource: Resource
+    version: DataVersion
+    columns: _Columns
+    access: Access
+    items: list[str]
+    masked: list[str]
+    conditions: tuple[RowCondition, ...]
+    sort: tuple[SortKey, ...]
+    subject_item: str | None  # the item join keys are made from, when the call asked for them
+    context: dict[str, Any]  # what the log keeps of the call
+
+    @property
+    def grant_id(self) -> int | None:
+        return self.access.grant.id if self.access.grant else None
+
+    def log_details(self, **more: Any) -> dict[str, Any]:
+        """The log entry's details of a permitted call: the call, its basis, the version and what it showed."""
+        return {**self.context, "basis": self.access.basis, "version": self.version.number, "items": self.items,
+                "unmasked": [i for i in self.items if i not in self.masked],
+                "join_key": self.subject_item is not None, **more}
+
+
+def select_rows(session: Session, actor: Actor, code: str, *, purpose: str, items: Sequence[str] | None = None,
+                filters: Sequence[RowCondition] = (), sort: Sequence[SortKey] = (), grant_id: int | None = None,
+                join_key: bool = False, now: dt.datetime | None = None) -> Selection:
+    """What the actor may read of ``code``'s published rows for ``purpose``, the one access check of every
+    delivery (query and export): anything outside the grant's items, rows, purpose or time is refused
+    (:class:`~govlink.kit.errors.Forbidden`) with the refusal committed to the log first."""
+    now = now or utcnow()
+    if not purpose.strip():
+        raise InvalidInput("name the purpose of the call: every use of shared data states it", field="purpose")
+    resource = catalog.resource_by_code(session, actor, code)
+    if resource.status != Status.PUBLISHED:
+        raise Conflict(f"resource {code} is not published", field="code")
+    # What the log keeps of the call: filter values may be personal (an ID number), so only their number.
+    context: dict[str, Any] = {"resource": code, "grant": grant_id, "purpose": purpose.strip(),
+                               "items": list(items or []),
+                               "filters": [{"item": f.item, "op": f.op, "values": len(f.values)} for f in filters]}
+    access = _resolve(session, actor, resource, purpose, grant_id, now, context)
+    context["grant"] = access.grant.id if access.grant else None
+    chosen = list(dict.fromkeys(items)) if items else list(access.items)
+    subject_item = _subject_item(resource) if join_key else None
+    refusal = (items_refusal(chosen, access.items) or items_refusal((s.item for s in sort), access.items)
+               or filters_refusal(filters, access.scope, access.items))
+    if refusal is None and join_key and (subject_item is None or subject_item not in access.items):
+        refusal = "items", "a join key is made from the subject's ID number or credit code, which the grant lacks"
+    if refusal is not None:
+        forbid(session, actor, refusal[0], refusal[1], context)
+
+    version = ingest.published_version(session, resource)
+    if version is None:
+        raise NotFound(f"resource {code} has no published data yet", field="code")
+    columns = _Columns.of(version)
+    absent = [i for i in chosen if i not in columns.described] if items else []
+    if absent:
+        raise InvalidInput(f"the published data has no item {absent[0]!r}", field="items")
+    chosen = [i for i in chosen if i in columns.described]
+    unscoped = [c.item for c in access.scope if c.item not in columns.described]
+    if unscoped:  # fail closed: a row scope that cannot be applied lets no row through
+        raise Conflict(f"the grant's row scope names {unscoped[0]!r}, which the published data lacks; the provider "
+                       "must publish it or the grant be changed", field="grant")
+    masked = [i for i in chosen if i not in access.unmasked and
+              is_masked(columns.described[i]["semantic_type"], bool(columns.described[i].get("personal")))]
+    return Selection(resource, version, columns, access, chosen, masked, (*access.scope, *filters), tuple(sort),
+                     subject_item, context)
+
+
+def matching_rows(session: Session, selection: Selection, *, limit: int | None = None,
+                  offset: int = 0) -> tuple[int, pa.Table]:
+    """The number of rows the selection matches and its stored values from ``offset`` (all of them when
+    ``limit`` is None), in the selection's order, scanned in DuckDB."""
+    columns = selection.columns
+    fields = ["_record", *(columns.shown[i] for i in selection.items),
+              *([columns.compare[selection.subject_item]] if selection.subject_item else [])]
+    return _run(session, selection.version, columns, selection.conditions, selection.sort, fields, limit, offset)
+
+
+def shown_rows(session: Session, actor: Actor, selection: Selection, rows: pa.Table,
+               join_key_secret: bytes | None = None) -> pa.Table:
+    """``rows`` (of :func:`matching_rows`) as the caller sees them, a column per item: masked by default
+    (张*三, 138****5678 …) except the items the grant names in full, and with ``_join_key``, the department's
+    pseudonym of each row's subject, when the selection asked for join keys."""
+    columns = selection.columns
+    shown: dict[str, pa.Array | pa.ChunkedArray] = {}
+    for item in selection.items:
+        values = rows.column(columns.shown[item])
+        if item in selection.masked:
+            described = columns.described[item]
+            values = pa.array(mask_item(described["semantic_type"], bool(described.get("personal")),
+                                        values.to_pylist()), pa.string())
+        shown[item] = values
+    if selection.subject_item is not None:
+        if join_key_secret is None:
+            raise ValueError("join keys are made with the platform's pseudonym secret")
+        key = pseudonyms.department_key(join_key_secret, department_code(session, actor.department_id) or "")
+        subject = selection.resource.subject_type
+        shown[JOIN_KEY] = pa.array([pseudonyms.pseudonym(key, subject, value) if value else None for value in
+                                    rows.column(columns.compare[selection.subject_item]).to_pylist()], pa.string())
+    # A table of no columns still has its rows (one empty object each).
+    return pa.table(shown) if shown else pa.table({"_": pa.nulls(rows.num_rows)}).drop(["_"])
+
+
+# --- the query ------------------------------------------------------------------------------------------------
+
+
+def query(session: Session, actor: Actor, code: str, *, purpose: str, items: Sequence[str] | None = None,
+          filters: Sequence[RowCondition] = (), sort: Sequence[SortKey] = (), cursor: str | None = None,
+          limit: int = 100, grant_id: int | None = None, join_key_secret: bytes | None = None,
+          now: dt.datetime | None = None) -> QueryPage:
+    """A page of ``code``'s published rows as the actor may see them, logged before it is returned.
+
+    ``join_key_secret`` (the platform's pseudonym secret) adds ``_join_key``: the department's pseudonym of
+    each row's subject (its ID number or credit code), for matching without the number itself.
+    """
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit is between 1 and {MAX_LIMIT}", field="limit")
+    selection = select_rows(session, actor, code, purpose=purpose, items=items, filters=filters, sort=sort,
+                            grant_id=grant_id, join_key=join_key_secret is not None, now=now)
+    version = selection.version
+    fingerprint = _fingerprint(code, selection.grant_id, selection.items,
+                               [f.model_dump(mode="json") for f in filters], [s.model_dump() for s in sort],
+                               selection.subject_item)
+    offset = _decode_cursor(cursor, version.number, fingerprint) if cursor else 0
+    total, page = matching_rows(session, selection, limit=limit, offset=offset)
+    rows: list[dict[str, Any]] = shown_rows(session, actor, selection, page, join_key_secret).to_pylist()
+    # The entry names every person and enterprise on the page, so each can see the read in their own record.
+    named = registry.subjects_of_records(session, version.id, page.column("_record").to_pylist())
+    record_committed(session, LogEvent(kind="sharing.read", actor=actor.username,
+                                       department=department_code(session, actor.department_id),
+                                       subjects=tuple(named), details=selection.log_details(offset=offset,
+                                                                                            rows=len(rows))))
+    following = offset + len(rows)
+    return QueryPage(resource_code=code, version=version.number, grant_id=selection.grant_id, items=selection.items,
+                     masked=selection.masked, total=total, rows=rows,
+                     next_cursor=_encode_cursor(version.number, following, fingerprint) if following < total else None)
+
+
 def _run(session: Session, version: DataVersion, columns: _Columns, conditions: Sequence[RowCondition],
-         sort: Sequence[SortKey], selected: Sequence[str], limit: int, offset: int) -> tuple[int, pa.Table]:
-    """The number of rows matching ``conditions`` and the page of them from ``offset``, scanned in DuckDB."""
+         sort: Sequence[SortKey], selected: Sequence[str], limit: int | None, offset: int) -> tuple[int, pa.Table]:
+    """The number of rows matching ``conditions`` and the page of them from ``offset`` (every one of them when
+    ``limit`` is None), scanned in DuckDB."""
     fields = [*selected, *(columns.compare[c.item] for c in conditions), *(columns.compare[s.item] for s in sort)]
     table = COLUMNS.table(session, version, fields)
     where, parameters = _where(conditions, columns.compare)
@@ -304,6 +408,10 @@ def _run(session: Session, version: DataVersion, columns: _Columns, conditions: 
     connection = _DUCK.cursor()
     try:
         connection.register("v", table)
+        if limit is None:
+            page = connection.sql(f"SELECT {chosen} FROM v WHERE {where} ORDER BY {order} OFFSET ?",  # noqa: S608
+                                  params=[*parameters, offset]).to_arrow_table()
+            return page.num_rows + offset, page
         total = int(duck.run(connection, f"SELECT count(*) FROM v WHERE {where}", parameters)[0][0])  # noqa: S608
         page = connection.sql(f"SELECT {chosen} FROM v WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",  # noqa: S608
                               params=[*parameters, limit, offset]).to_arrow_table()
@@ -316,17 +424,3 @@ def _subject_item(resource: Resource) -> str | None:
     """The item holding the resource's subject key (the ID number of a person's record …), if declared."""
     wanted = SUBJECT_KEYS.get(resource.subject_type)
     return next((i.name for i in resource.items if wanted and i.semantic_type == wanted), None)
-
-
-def _display(chosen: Sequence[str], columns: _Columns, page: pa.Table,
-             unmasked: frozenset[str]) -> list[dict[str, Any]]:
-    """The page's values by item, masked unless the grant names the item in full (a page at a time: bounded)."""
-    values: dict[str, list[str | None]] = {}
-    for item in chosen:
-        shown = page.column(columns.shown[item]).to_pylist()
-        if item not in unmasked:
-            described = columns.described[item]
-            shown = mask_item(described["semantic_type"], bool(described.get("personal")), shown)
-        values[item] = shown
-    return [dict(zip(values, row, strict=True)) for row in zip(*values.values(), strict=True)] \
-        if values else [{} for _ in range(page.num_rows)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from govlink.db.base import Base, UtcDateTime, utcnow
@@ -112,3 +112,63 @@ class CalendarDay(Base):
     note: Mapped[str] = mapped_column(String(100), default="")
     updated_by: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ShareUsage(Base):
+    """Rows delivered to one application on one district calendar day, counted for the daily row quota.
+
+    ``application`` is ``token:<id>`` for a department's machine client (an API token) or ``user:<id>`` for an
+    official in a browser; see :mod:`govlink.sharing.quotas`."""
+
+    __tablename__ = "share_usage"
+
+    application: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- subscriptions --------------------------------------------------------------------------------------------
+
+
+class Subscription(Base):
+    """A department's standing request to hear when a resource publishes a new version or a base registry
+    changes: in its pollable feed, and at its webhook when it gave one (see :mod:`govlink.sharing.subscriptions`).
+    """
+
+    __tablename__ = "share_subscriptions"
+    __table_args__ = (CheckConstraint(ONE_TARGET, name="one_target"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="RESTRICT"), index=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    resource_id: Mapped[int | None] = mapped_column(ForeignKey("resources.id", ondelete="RESTRICT"), index=True)
+    registry_view: Mapped[str | None] = mapped_column(String(16))
+    webhook_url: Mapped[str | None] = mapped_column(String(2000))
+    webhook_secret: Mapped[str | None] = mapped_column(String(64))  # the key its notices are signed with
+    since: Mapped[int] = mapped_column(Integer)  # its own log entry: the events logged after it are its notices
+    # Webhook: every notice up to this log index was delivered or given up on.
+    delivered_through: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    cancelled_by: Mapped[str | None] = mapped_column(String(64))
+
+    resource: Mapped[Resource | None] = relationship(lazy="joined")
+
+
+class WebhookDelivery(Base):
+    """One notice on its way to a subscription's webhook: every attempt counted, the last outcome kept."""
+
+    __tablename__ = "share_webhook_deliveries"
+    __table_args__ = (UniqueConstraint("subscription_id", "notice"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("share_subscriptions.id", ondelete="CASCADE"),
+                                                 index=True)
+    notice: Mapped[int] = mapped_column(Integer)  # the log index of the event the notice announces
+    state: Mapped[str] = mapped_column(String(16))  # pending | delivered | failed (given up)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_status: Mapped[int | None] = mapped_column(Integer)  # the webhook's HTTP status, None: no answer
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -3,7 +3,9 @@ decision form, the approver's inbox with deadlines, and the grants with their re
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -13,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from govlink.accounts import service as accounts
 from govlink.accounts.actor import Actor
 from govlink.accounts.roles import Role
 from govlink.catalog.models import Resource
@@ -20,16 +23,24 @@ from govlink.catalog.vocabulary import LABELS, Status
 from govlink.db.base import utcnow
 from govlink.kit.errors import Conflict, GovLinkError, InvalidInput, NotFound
 from govlink.portal.vocabulary import SHARING_WORDS
-from govlink.sharing import routes, service, workdays
+from govlink.sharing import delivery, evaluation, record, routes, service, workdays
 from govlink.sharing.models import ShareRequest
 from govlink.sharing.policy import WAITING, Decider, RequestState, decision_refusal
-from govlink.sharing.schemas import ShareDecisionIn, ShareRequestIn
+from govlink.sharing.schemas import (
+    EvaluationOut,
+    MonthOut,
+    QueryPage,
+    ShareDecisionIn,
+    ShareRequestIn,
+    SharingRecordOut,
+)
 from govlink.web.deps import AppSettings, AppTemplates, CurrentActor, DbSession
-from govlink.web.templating import Templates
+from govlink.web.templating import Templates, chart_json
 
 router = APIRouter(include_in_schema=False)
 ResourceChoice = Annotated[str, Query(alias="resource", max_length=32)]
 _SPLIT = re.compile(r"[,，;；\n]+")
+GRANT_PAGE_ROWS = 50  # rows of a grant's data shown at a time
 
 
 def _context(actor: Actor, **values: Any) -> dict[str, Any]:
@@ -179,9 +190,33 @@ def _render_grants(request: Request, session: Session, actor: Actor, templates: 
     found = service.list_grants(session, actor)
     revocable = {g.id for g in found if g.revoked_at is None and (
         actor.has_role(Role.ADMIN) or (actor.has_role(Role.APPROVER) and actor.department_id == g.provider_id))}
+    now = utcnow()
+    usable = {g.id for g in found if g.department_id == actor.department_id and g.resource_id is not None
+              and service.is_active(g, now)}
     return templates.render(request, "sharing/grants.html", _context(
-        actor, grants=[service.grant_out(session, g) for g in found], revocable=revocable, error=error),
-        status_code=status)
+        actor, grants=[service.grant_out(session, g) for g in found], revocable=revocable, usable=usable,
+        error=error), status_code=status)
+
+
+@router.get("/sharing/grants/{grant_id}/data", name="sharing.page.grant_data")
+def grant_data_page(grant_id: int, request: Request, session: DbSession, actor: CurrentActor,
+                    templates: AppTemplates, cursor: Annotated[str | None, Query(max_length=200)] = None) -> Response:
+    """The data a grant lets the department read, a page at a time, masked as the grant says; every page is on
+    the log before it is shown, and a revoked or expired grant shows the refusal (also logged)."""
+    grant = service.grant_by_id(session, actor, grant_id)
+    page: QueryPage | None = None
+    error: GovLinkError | None = None
+    if grant.resource is None:
+        error = InvalidInput("a registry view is read through the API", field="grant")
+    else:
+        try:
+            page = delivery.query(session, actor, grant.resource.code, purpose=grant.purpose, grant_id=grant.id,
+                                  cursor=cursor or None, limit=GRANT_PAGE_ROWS)
+        except GovLinkError as exc:
+            error = exc
+    return templates.render(request, "sharing/grant_data.html", _context(
+        actor, grant=service.grant_out(session, grant), page=page, error=error),
+        status_code=error.status if error else 200)
 
 
 @router.post("/sharing/grants/{grant_id}/revoke", name="sharing.page.revoke")
@@ -195,3 +230,90 @@ async def revoke_page(grant_id: int, request: Request, session: DbSession, actor
         session.rollback()
         return _render_grants(request, session, actor, templates, error=exc, status=exc.status)
     return RedirectResponse("/sharing/grants", status_code=303)
+
+
+# --- the public sharing record and the department evaluation (考核) ----------------------------------------
+
+DayText = Annotated[str, Query(max_length=10)]  # a form's empty date field sends since= (no filter)
+
+
+def _since(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if text.strip() else None
+    except ValueError:
+        raise InvalidInput("give the day as YYYY-MM-DD", field="since") from None
+
+
+def _trend_chart(t: Callable[[str], str], months: list[MonthOut]) -> str:
+    """Requests received, answered and refused per month, as lines."""
+    def line(name: str, values: list[int], color: str) -> dict[str, Any]:
+        return {"type": "line", "name": t(name), "data": values, "itemStyle": {"color": color}}
+
+    return chart_json({
+        "tooltip": {"trigger": "axis"}, "legend": {"top": 0},
+        "grid": {"left": 50, "right": 30, "top": 40, "bottom": 30},
+        "xAxis": {"type": "category", "data": [m.month for m in months]},
+        "yAxis": {"type": "value", "minInterval": 1},
+        "series": [line("Received", [m.received for m in months], "#0b57a4"),
+                   line("Answered", [m.answered for m in months], "#2e7d32"),
+                   line("Refused", [m.refused for m in months], "#b3261e")]})
+
+
+def _bars(names: list[str], series: list[dict[str, Any]]) -> str:
+    return chart_json({"tooltip": {"trigger": "axis"}, "legend": {"top": 0},
+                   "grid": {"left": 220, "right": 40, "top": 40, "bottom": 30},
+                   "yAxis": {"type": "category", "inverse": True, "data": names},
+                   "xAxis": {"type": "value", "minInterval": 1}, "series": series})
+
+
+@router.get("/sharing/record", name="sharing.page.record", response_class=HTMLResponse)
+def record_page(request: Request, session: DbSession, templates: AppTemplates, settings: AppSettings,
+                department: Annotated[str, Query(max_length=32)] = "", since: DayText = "") -> Response:
+    """The public sharing record: a table per department, the monthly trend and answer times as charts with their
+    numbers, and every refusal with its reason."""
+    shown = record.sharing_record(session, routes.rules_of(settings), department=department or None,
+                                  since=_since(since))
+    return templates.render(request, "sharing/record.html", {
+        "words": SHARING_WORDS, "r": shown, "department": department, "since": since,
+        "names": {d.code: d.name for d in accounts.list_departments(session)},
+        "charts": _record_charts(request, templates, shown)})
+
+
+def _record_charts(request: Request, templates: Templates, shown: SharingRecordOut) -> dict[str, str]:
+    def t(text: str) -> str:
+        return templates.gettext(request, text)
+
+    asked = [d for d in shown.departments if d.received.total]
+    names = [d.department_name for d in asked]
+    label = {"show": True, "position": "right"}
+    return {
+        "trend": _trend_chart(t, shown.trend),
+        "answers": _bars(names, [{"type": "bar", "name": t("Median working days to answer"), "label": label,
+                                  "data": [d.median_answer_days for d in asked], "itemStyle": {"color": "#0b57a4"}}]),
+        "refusals": _bars(names, [
+            {"type": "bar", "name": t("Refused"), "data": [d.received.refused for d in asked],
+             "itemStyle": {"color": "#b3261e"}, "label": label},
+            {"type": "bar", "name": t("Deadlines missed"), "data": [d.deadlines_missed for d in asked],
+             "itemStyle": {"color": "#e8a33d"}, "label": label}]),
+    }
+
+
+@router.get("/sharing/evaluation", name="sharing.page.evaluation", response_class=HTMLResponse)
+def evaluation_page(request: Request, session: DbSession, actor: CurrentActor, templates: AppTemplates,
+                    settings: AppSettings, since: DayText = "") -> Response:
+    """The department evaluation (考核): the ranking as a chart and a table, the components and their weights,
+    the monthly trend, and the way to the compliance queue and the escalations."""
+    ranked = evaluation.evaluate(session, routes.rules_of(settings), since=_since(since))
+    return templates.render(request, "sharing/evaluation.html", _context(
+        actor, e=ranked, since=since, is_admin=actor.has_role(Role.ADMIN),
+        charts=_evaluation_charts(request, templates, ranked)))
+
+
+def _evaluation_charts(request: Request, templates: Templates, ranked: EvaluationOut) -> dict[str, str]:
+    def t(text: str) -> str:
+        return templates.gettext(request, text)
+
+    ranking = _bars([d.department_name for d in ranked.departments], [
+        {"type": "bar", "name": t("Score"), "data": [d.score for d in ranked.departments],
+         "itemStyle": {"color": "#0b57a4"}, "label": {"show": True, "position": "right"}}])
+    return {"ranking": ranking, "trend": _trend_chart(t, ranked.trend)}

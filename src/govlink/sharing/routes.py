@@ -6,20 +6,29 @@ is masked.  A refused attempt is put on the transparency log and committed by th
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+import tempfile
+from collections.abc import Iterator
+from typing import IO, Annotated, cast
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
 from govlink.accounts.actor import Actor
 from govlink.accounts.roles import Role
 from govlink.db.base import utcnow
 from govlink.settings import Settings
-from govlink.sharing import delivery, pseudonyms, service, verification
+from govlink.sharing import delivery, evaluation, pseudonyms, record, service, subscriptions, verification
+from govlink.sharing import export as exports
 from govlink.sharing.models import ShareRequest
 from govlink.sharing.policy import RequestState, SharingRules
+from govlink.sharing.quotas import Meter, Quotas
 from govlink.sharing.schemas import (
     Box,
+    EvaluationOut,
+    ExportIn,
+    FeedOut,
     GrantOut,
     GrantsOut,
     QueryIn,
@@ -29,6 +38,11 @@ from govlink.sharing.schemas import (
     ShareDecisionIn,
     ShareRequestIn,
     ShareRequestOut,
+    SharingRecordOut,
+    SubscriptionCreatedOut,
+    SubscriptionIn,
+    SubscriptionOut,
+    SubscriptionsOut,
     VerdictOut,
     VerifyEnterpriseIn,
     VerifyPersonIn,
@@ -133,25 +147,139 @@ def revoke(grant_id: int, body: ReasonIn, session: DbSession, actor: CurrentActo
 # --- delivery -----------------------------------------------------------------------------------------------
 
 
+def metered(request: Request, response: Response, session: DbSession, actor: CurrentActor) -> Meter:
+    """The caller's allowance for one delivery call: 429 once its application's request rate or daily rows
+    are used up; the answer carries its ``RateLimit-*`` headers."""
+    quotas = cast(Quotas, request.app.state.sharing_quotas)
+    route = getattr(request.scope.get("route"), "name", None)
+    return quotas.admit(session, actor, route=route, publish=response.headers.update)
+
+
+Metered = Annotated[Meter, Depends(metered)]
+
+
 @router.post("/query", name="sharing.api.query", response_model=QueryPage)
-def query(body: QueryIn, session: DbSession, actor: CurrentActor, settings: AppSettings) -> QueryPage:
+def query(body: QueryIn, session: DbSession, actor: CurrentActor, settings: AppSettings,
+          meter: Metered) -> QueryPage:
     """A page of a resource's rows as your grant lets you see them (masked by default), with the next cursor;
-    anything outside the grant is refused (403) and the refusal logged."""
+    anything outside the grant is refused (403) and the refusal logged; past the quotas, 429."""
     secret = pseudonyms.load_or_create_secret(settings.pseudonym_key_path) if body.join_key else None
-    return delivery.query(session, actor, body.resource_code, purpose=body.purpose, items=body.items,
+    page = delivery.query(session, actor, body.resource_code, purpose=body.purpose, items=body.items,
                           filters=body.filters, sort=body.sort, cursor=body.cursor, limit=body.limit,
                           grant_id=body.grant_id, join_key_secret=secret)
+    meter.charge(len(page.rows))
+    return page
 
 
 @router.post("/verify/person", name="sharing.api.verify_person", response_model=VerdictOut)
-def verify_person(body: VerifyPersonIn, session: DbSession, actor: CurrentActor) -> VerdictOut:
+def verify_person(body: VerifyPersonIn, session: DbSession, actor: CurrentActor, meter: Metered) -> VerdictOut:
     """Does this name go with this ID number? yes / no / unknown, never the data itself (logged)."""
-    return VerdictOut(verdict=verification.verify_person(session, actor, name=body.name, id_number=body.id_number,
-                                                         purpose=body.purpose))
+    verdict = verification.verify_person(session, actor, name=body.name, id_number=body.id_number,
+                                         purpose=body.purpose)
+    meter.charge(1)
+    return VerdictOut(verdict=verdict)
 
 
 @router.post("/verify/enterprise", name="sharing.api.verify_enterprise", response_model=VerdictOut)
-def verify_enterprise(body: VerifyEnterpriseIn, session: DbSession, actor: CurrentActor) -> VerdictOut:
+def verify_enterprise(body: VerifyEnterpriseIn, session: DbSession, actor: CurrentActor,
+                      meter: Metered) -> VerdictOut:
     """Is this credit code registered and active (under this name, when given)? yes / no / unknown (logged)."""
-    return VerdictOut(verdict=verification.verify_enterprise(session, actor, credit_code=body.credit_code,
-                                                             purpose=body.purpose, name=body.name))
+    verdict = verification.verify_enterprise(session, actor, credit_code=body.credit_code, purpose=body.purpose,
+                                             name=body.name)
+    meter.charge(1)
+    return VerdictOut(verdict=verdict)
+
+
+# --- the public sharing record and the department evaluation (考核) ----------------------------------------
+
+Since = Annotated[dt.date | None, Query(description="Only requests made on or after this day (YYYY-MM-DD).")]
+
+
+@router.get("/record", name="sharing.api.record", response_model=SharingRecordOut)
+def sharing_record(session: DbSession, settings: AppSettings, since: Since = None,
+                   department: Annotated[str | None, Query(max_length=32, description="One department's record, "
+                                                           "by its code.")] = None) -> SharingRecordOut:
+    """The public sharing record of every department: requests made and received, approved, refused, withdrawn
+    and pending, working days to answer, deadlines missed, the monthly trend and every refusal with its reason
+    (departments, resources and days only: never who asked or answered)."""
+    return record.sharing_record(session, rules_of(settings), department=department, since=since)
+
+
+@router.get("/evaluation", name="sharing.api.evaluation", response_model=EvaluationOut)
+def department_evaluation(session: DbSession, settings: AppSettings, since: Since = None) -> EvaluationOut:
+    """The department evaluation (考核) for the information office and audit: catalog completeness, timeliness
+    of updates, answers within the deadline, refusal rate, data-quality complaints and use by others, each
+    scored 0–1, weighed into a composite 0–100, and ranked."""
+    return evaluation.evaluate(session, rules_of(settings), since=since)
+
+
+# --- bulk export and subscriptions --------------------------------------------------------------------------
+
+SPOOL_BYTES = 16 << 20  # an export up to this size stays in memory; a bigger one goes to a temporary file
+EXPORT_FORMATS: dict[str, dict[str, str]] = {m: {} for m in exports.MEDIA_TYPES.values()}  # for the OpenAPI
+
+
+def _read_out(file: IO[bytes], chunk: int = 1 << 16) -> Iterator[bytes]:
+    try:
+        while block := file.read(chunk):
+            yield block
+    finally:
+        file.close()
+
+
+@router.post("/export", name="sharing.api.export", response_class=StreamingResponse,
+             responses={200: {"content": EXPORT_FORMATS, "description": "The file (Content-Disposition names it)."}})
+def export(body: ExportIn, session: DbSession, actor: CurrentActor, settings: AppSettings,
+           meter: Metered) -> StreamingResponse:
+    """Every row of a resource your grant lets you see, as one CSV, XLSX or Parquet file: the query's rules (items,
+    row scope, masking, join keys) without paging; anything outside the grant is refused (403) and logged, and
+    the export is logged before the file leaves. Spreadsheet cells that would start a formula begin with '."""
+    secret = pseudonyms.load_or_create_secret(settings.pseudonym_key_path) if body.join_key else None
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 -- closed once streamed
+    try:
+        made = exports.export(session, actor, body.resource_code, out, fmt=body.format, purpose=body.purpose,
+                              items=body.items, filters=body.filters, grant_id=body.grant_id,
+                              join_key_secret=secret)
+    except BaseException:
+        out.close()
+        raise
+    meter.charge(made.rows)
+    out.seek(0)
+    # The request's transaction (with the export's log entry) commits before the first byte is sent.
+    return StreamingResponse(_read_out(out), media_type=made.media_type,
+                             headers={"Content-Disposition": f'attachment; filename="{made.file_name}"'})
+
+
+@router.post("/subscriptions", name="sharing.api.subscribe", response_model=SubscriptionCreatedOut,
+             status_code=201)
+def subscribe(body: SubscriptionIn, session: DbSession, actor: CurrentActor,
+              settings: AppSettings) -> SubscriptionCreatedOut:
+    """Hear of a resource's new versions (or a registry's changes) you may read: in the feed, and POSTed to your
+    webhook if you give one, signed with the secret returned now and never again."""
+    made, secret = subscriptions.subscribe(session, actor, body, rules_of(settings))
+    return subscriptions.created_out(session, made, secret)
+
+
+@router.get("/subscriptions", name="sharing.api.subscriptions", response_model=SubscriptionsOut)
+def list_subscriptions(session: DbSession, actor: CurrentActor) -> SubscriptionsOut:
+    """Your department's subscriptions, newest first, with their webhooks' latest deliveries and retries."""
+    return SubscriptionsOut(subscriptions=[subscriptions.subscription_out(session, s)
+                                           for s in subscriptions.subscriptions_of(session, actor)])
+
+
+@router.post("/subscriptions/{number}/cancel", name="sharing.api.unsubscribe",
+             response_model=SubscriptionOut)
+def unsubscribe(number: int, session: DbSession, actor: CurrentActor) -> SubscriptionOut:
+    """End one of your department's subscriptions (its number is its id)."""
+    return subscriptions.subscription_out(session, subscriptions.cancel(session, actor, number))
+
+
+@router.get("/feed", name="sharing.api.feed", response_model=FeedOut)
+def feed(session: DbSession, actor: CurrentActor,
+         after: Annotated[str | None, Query(max_length=20, description="The next_cursor of the page before; "
+                                            "by default from your earliest subscription on.")] = None,
+         limit: Annotated[int, Query(ge=1, le=subscriptions.MAX_FEED)] = 100) -> FeedOut:
+    """What is new for your department's subscriptions, oldest first: versions published, registries changed.
+    Poll with next_cursor as ?after=."""
+    return subscriptions.feed(session, actor, after=after, limit=limit)
+

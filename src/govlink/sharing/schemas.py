@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
@@ -224,3 +225,226 @@ class VerifyEnterpriseIn(BaseModel):
     credit_code: str = Field(min_length=1, max_length=40)
     name: str | None = Field(default=None, max_length=200)
     purpose: str = Field(min_length=1, max_length=500, description="Why the caller asks (logged).")
+
+
+# --- the public sharing record and the department evaluation (考核) ----------------------------------------
+
+
+class RequestCounts(BaseModel):
+    """Requests by where they stand now."""
+
+    total: int = 0
+    approved: int = 0
+    refused: int = Field(default=0, description="Refused, or refused and the appeal dismissed.")
+    withdrawn: int = 0
+    pending: int = Field(default=0, description="Still waiting: compliance check, provider, coordination, appeal.")
+
+
+class DepartmentRecordOut(BaseModel):
+    """One department's sharing record: what it asked of others and how it answered what others asked of it."""
+
+    department_code: str
+    department_name: str
+    made: RequestCounts = Field(description="Requests the department made of other departments.")
+    received: RequestCounts = Field(description="Requests other departments made of its data.")
+    refused_by_department: int = Field(description="Received requests the department itself refused (its approver, "
+                                       "or the office in its place), whatever came of an appeal; the other "
+                                       "refusals were the information office's, at a compliance check or a "
+                                       "coordination.")
+    answered: int = Field(description="Received requests its approver (or the office in its place) answered.")
+    median_answer_days: float | None = Field(description="Working days from the request reaching the department "
+                                             "to its answer (0: the same day); None before any answer.")
+    mean_answer_days: float | None
+    answered_late: int = Field(description="Answered after the deadline.")
+    open_overdue: int = Field(description="Still unanswered past the deadline.")
+    deadlines_missed: int = Field(description="answered_late + open_overdue.")
+    escalated: int = Field(description="Escalated to the information office once the deadline passed.")
+
+
+class MonthOut(BaseModel):
+    month: str = Field(description="YYYY-MM, district time.")
+    received: int = Field(description="Requests made in the month.")
+    answered: int = Field(description="Requests first answered (approved or refused) in the month.")
+    refused: int = Field(description="Refusals given in the month.")
+
+
+class RefusalOut(BaseModel):
+    """A refusal as the public sees it: which data, which departments, when, and the reason given."""
+
+    request_id: int
+    resource_code: str | None
+    resource_name: str | None
+    registry: str | None
+    requester_code: str
+    provider_code: str
+    refused_by_code: str | None = Field(description="The department whose decider refused (the information "
+                                        "office at a compliance check, a coordination or an appeal).")
+    stage: str = Field(description="refused (by the provider or in its place), compliance_refused, "
+                       "appeal_dismissed.")
+    reason: str
+    requested_on: dt.date
+    refused_on: dt.date
+
+
+class SharingRecordOut(BaseModel):
+    """The public sharing record (共享记录): every department's requests, answers, times and refusals."""
+
+    since: dt.date | None = Field(description="Only requests made on or after this day, when given.")
+    answer_days: int = Field(description="The answer deadline in working days the late answers are judged by.")
+    departments: list[DepartmentRecordOut]
+    trend: list[MonthOut]
+    refusals: list[RefusalOut] = Field(description="The newest refusals first.")
+    refusals_total: int
+
+
+class EvaluationWeightsOut(BaseModel):
+    completeness: float
+    timeliness: float
+    answer_time: float
+    refusals: float
+    complaints: float
+    use: float
+
+
+class DepartmentEvaluationOut(BaseModel):
+    """One department's evaluation (考核): the measures, each component's 0–1 score, and the composite."""
+
+    rank: int
+    department_code: str
+    department_name: str
+    resources: int = Field(description="Published resources in the catalog.")
+    completeness: float | None = Field(description="Mean stored metadata completeness of its resources, 0–1.")
+    timely: int
+    overdue: int
+    no_data: int
+    received: int
+    answered: int
+    median_answer_days: float | None
+    deadlines_missed: int
+    refused: int = Field(description="Refusals by the department (its approver or the office in its place).")
+    refusal_rate: float | None = Field(description="refused / its answers, 0–1.")
+    conflicts: int = Field(description="Registry conflicts raised against its values (data-quality complaints).")
+    conflicts_open: int = Field(description="Of those, not yet checked by its steward.")
+    grants_to_others: int = Field(description="Grants in force held by other departments on its data.")
+    reads_by_others: int = Field(description="sharing.read and sharing.export log entries of other departments "
+                                 "on its resources.")
+    components: dict[str, float | None] = Field(description="Each component's score, 0–1; None: not applicable "
+                                                "(its weight goes to the others).")
+    score: float = Field(description="The weighted composite, 0–100.")
+
+
+class EvaluationOut(BaseModel):
+    since: dt.date | None
+    weights: EvaluationWeightsOut
+    departments: list[DepartmentEvaluationOut] = Field(description="Ranked, the highest score first.")
+    trend: list[MonthOut]
+
+
+# --- bulk export and subscriptions (delivery) ---------------------------------------------------------------
+
+ExportFormat = Literal["csv", "xlsx", "parquet"]
+
+
+class ExportIn(BaseModel):
+    """A bulk export of a published resource: the query's rules (grant, items, row scope, masking, join keys),
+    every matching row, one file."""
+
+    resource_code: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    purpose: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    grant_id: int | None = Field(default=None, description="The grant to read under; by default the one "
+                                 "held for this purpose.")
+    items: list[ItemName] | None = Field(default=None, max_length=500, description="Items wanted (default: all "
+                                         "the grant allows).")
+    filters: list[RowCondition] = Field(default_factory=list, max_length=MAX_CONDITIONS)
+    join_key: bool = Field(default=False, description="Add _join_key: your department's pseudonym of each row's "
+                           "subject.")
+    format: ExportFormat = Field(default="csv", description="csv (UTF-8 with BOM) or xlsx, whose cells that a "
+                                 "spreadsheet would read as formulas (= + - @ …) start with a single quote; or "
+                                 "parquet, typed values as they are.")
+
+
+class SubscriptionIn(BaseModel):
+    """Hear of a resource's new versions or a registry's changes: in the feed, and at a webhook if given."""
+
+    resource_code: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = Field(
+        default=None, description="The catalog resource whose new versions you want to hear of …")
+    registry: RegistryView | None = Field(default=None, description="… or the base registry whose changes.")
+    webhook_url: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = Field(
+        default=None, description="An http(s) URL each notice is POSTed to, signed (X-GovLink-Signature).")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        url = urlsplit(plain_text(value, lines=False))
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError("a webhook is an http:// or https:// URL with a host")
+        if url.username or url.password:
+            raise ValueError("a webhook URL carries no user name or password: notices are signed instead")
+        return url.geturl()
+
+    @model_validator(mode="after")
+    def _one_target(self) -> SubscriptionIn:
+        if (self.resource_code is None) == (self.registry is None):
+            raise ValueError("subscribe to either a resource (resource_code) or a registry (registry)")
+        return self
+
+
+class DeliveryOut(BaseModel):
+    """One notice's delivery to the webhook."""
+
+    notice: int
+    state: str = Field(description="pending (retried later), delivered, or failed (given up after the last try).")
+    attempts: int
+    last_status: int | None = Field(description="The webhook's HTTP status of the last attempt; None: no answer.")
+    last_error: str
+    next_attempt_at: dt.datetime | None
+    delivered_at: dt.datetime | None
+
+
+class SubscriptionOut(BaseModel):
+    id: int
+    department_code: str
+    created_by: str
+    resource_code: str | None
+    registry: str | None
+    webhook_url: str | None
+    created_at: dt.datetime
+    cancelled_at: dt.datetime | None
+    active: bool
+    deliveries: list[DeliveryOut] = Field(description="The webhook's latest deliveries, newest first.")
+
+
+class SubscriptionCreatedOut(SubscriptionOut):
+    secret: str | None = Field(description="The key (its UTF-8 bytes) of the HMAC-SHA256 signature of every "
+                               "notice POSTed to the webhook. Shown only now: keep it.")
+
+
+class SubscriptionsOut(BaseModel):
+    subscriptions: list[SubscriptionOut]
+
+
+class NoticeOut(BaseModel):
+    """Something new for a subscriber: a version of a resource was published, or a linkage run changed the
+    registries. It names no person and holds no data."""
+
+    id: int = Field(description="The notice's number (its transparency-log index): the feed's order.")
+    kind: Literal["version_published", "registry_changed"]
+    at: dt.datetime = Field(description="When the version was published or the run finished.")
+    subscriptions: list[int] = Field(description="Your subscriptions it answers.")
+    resource_code: str | None = None
+    version: int | None = None
+    rows: int | None = Field(default=None, description="Rows the published version holds.")
+    restored: bool = Field(default=False, description="An earlier version was published again.")
+    run: int | None = Field(default=None, description="The linkage run (it relinks both registries).")
+    run_kind: str | None = Field(default=None, description="full or incremental.")
+    records_changed: int | None = Field(default=None, description="Registry records the run created, merged, "
+                                        "split or retired.")
+    mentions: int | None = Field(default=None, description="Records of departments' data the run linked.")
+
+
+class FeedOut(BaseModel):
+    notices: list[NoticeOut] = Field(description="Oldest first.")
+    next_cursor: str = Field(description="Pass as ?after= to get what comes next (poll with it).")
+

@@ -24,7 +24,7 @@ from govlink.catalog.models import Resource
 from govlink.catalog.vocabulary import ENTERPRISE_ATTRIBUTES, PERSON_ATTRIBUTES, ShareType, Status
 from govlink.db.base import utcnow
 from govlink.jobs.worker import JobContext
-from govlink.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from govlink.kit.errors import Conflict, Forbidden, GovLinkError, InvalidInput, NotFound
 from govlink.sharing import workdays
 from govlink.sharing.models import CalendarDay, Grant, ShareRequest, ShareRequestEvent
 from govlink.sharing.policy import (
@@ -50,14 +50,16 @@ def department_code(session: Session, department_id: int | None) -> str | None:
     return accounts.departments_by_id(session)[department_id].code
 
 
-def forbid(session: Session, actor: Actor, code: str, message: str, details: Mapping[str, Any]) -> NoReturn:
-    """Put a refused attempt on the log, commit that entry, and raise :class:`Forbidden` (fail closed: the
-    refusal stays on the record even though the caller rolls back)."""
+def forbid(session: Session, actor: Actor, code: str, message: str, details: Mapping[str, Any], *,
+           error: type[GovLinkError] = Forbidden, headers: Mapping[str, str] | None = None) -> NoReturn:
+    """Put a refused attempt on the log, commit that entry, and raise ``error`` (:class:`Forbidden`, or e.g.
+    :class:`~govlink.kit.errors.TooManyRequests` with its ``headers``) coded ``sharing.<code>`` (fail closed:
+    the refusal stays on the record even though the caller rolls back)."""
     record(session, LogEvent(kind="sharing.refused", actor=actor.username,
                              department=department_code(session, actor.department_id),
                              details={**details, "refusal": code, "reason": message}))
     session.commit()
-    raise Forbidden(message, code=f"sharing.{code}")
+    raise error(message, code=f"sharing.{code}", headers=headers)
 
 
 # --- the calendar -------------------------------------------------------------------------------------------

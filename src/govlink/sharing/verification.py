@@ -20,7 +20,8 @@ from govlink.sharing.service import department_code
 from govlink.standards.credit_code import CreditCodeError, parse_credit_code
 from govlink.standards.id_number import IdNumberError, parse_id_number
 from govlink.standards.names import normalise_enterprise_name, normalise_person_name
-from govlink.transparency.service import LogEvent, record
+from govlink.transparency.service import LogEvent
+from govlink.transparency.writer import record_committed
 
 # Registration statuses (登记状态) as departments write them.
 ACTIVE_STATUSES = frozenset({"存续", "在业", "开业", "正常", "迁入", "active"})
@@ -36,11 +37,10 @@ def _may_verify(actor: Actor, purpose: str) -> None:
 
 
 def _log(session: Session, actor: Actor, what: str, purpose: str, verdict: Verdict, subject: str | None) -> None:
-    record(session, LogEvent(kind="sharing.verified", actor=actor.username,
-                             department=department_code(session, actor.department_id),
-                             subjects=(subject,) if subject else (),
-                             details={"what": what, "purpose": purpose.strip(), "verdict": verdict.value}))
-    session.flush()
+    record_committed(session, LogEvent(kind="sharing.verified", actor=actor.username,
+                                       department=department_code(session, actor.department_id),
+                                       subjects=(subject,) if subject else (),
+                                       details={"what": what, "purpose": purpose.strip(), "verdict": verdict.value}))
 
 
 def verify_person(session: Session, actor: Actor, *, name: str, id_number: str, purpose: str) -> Verdict:
@@ -55,7 +55,7 @@ def verify_person(session: Session, actor: Actor, *, name: str, id_number: str, 
         verdict = Verdict.NO
     else:
         try:
-            entity = registry.lookup(session, actor, "person", standard)
+            entity = registry.find_by_key(session, actor, "person", standard)
         except NotFound:
             verdict = Verdict.UNKNOWN
         else:
@@ -82,7 +82,7 @@ def verify_enterprise(session: Session, actor: Actor, *, credit_code: str, purpo
         verdict = Verdict.NO
     else:
         try:
-            entity = registry.lookup(session, actor, "enterprise", standard)
+            entity = registry.find_by_key(session, actor, "enterprise", standard)
         except NotFound:
             verdict = Verdict.UNKNOWN
         else:

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, String, cast, func, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from govlink.db.base import utcnow
@@ -267,6 +268,35 @@ def statistics(session: Session) -> dict[str, Any]:
     by_kind = {kind: int(count) for kind, count in rows}
     size = session.scalar(select(LogHead.size).where(LogHead.id == 1)) or 0
     return {"size": size, "by_kind": {k: by_kind[k] for k in sorted(by_kind)}}
+
+
+def _document_field(session: Session, path: str) -> ColumnElement[Any]:
+    """A field of the stored event document (a dotted path such as ``details.resource``) as text, in SQL."""
+    parts = path.split(".")
+    if not all(p.isidentifier() for p in parts):
+        raise ValueError(f"not a field path: {path!r}")
+    if session.get_bind().dialect.name == "postgresql":
+        field: ColumnElement[Any] = cast(LogEventBody.body, JSONB)[tuple(parts)].astext
+    else:
+        field = func.json_extract(LogEventBody.body, "$." + path, type_=String)
+    return field
+
+
+def count_by(session: Session, *, kinds: Sequence[str], fields: Sequence[str],
+             since: dt.datetime | None = None) -> dict[tuple[str | None, ...], int]:
+    """How many entries of ``kinds`` (logged at or after ``since``) hold each combination of values of the
+    document ``fields`` (dotted paths: ``department``, ``details.resource``), counted in the database.
+
+    Deferred entries count (a count discloses nothing of them); erased ones cannot be read, so do not."""
+    values = [_document_field(session, f) for f in fields]
+    query = (select(*values, func.count()).join(LogEntry, LogEntry.index == LogEventBody.index)
+             .where(LogEntry.kind.in_(list(kinds)), LogEventBody.body.is_not(None)).group_by(*values))
+    if since is not None:
+        query = query.where(LogEntry.logged_at >= since)
+    counts: dict[tuple[str | None, ...], int] = {}
+    for *keys, count in session.execute(query):
+        counts[tuple(keys)] = count
+    return counts
 
 
 def erase_event(session: Session, index: int) -> None:

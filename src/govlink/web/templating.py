@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,12 @@ from govlink.web.i18n import LOCALE_NAMES, LOCALES, translations
 
 TEMPLATES_DIR = Path(__file__).parent.parent / "portal" / "templates"
 LANG_COOKIE = "govlink_lang"
+
+
+def chart_json(option: dict[str, Any]) -> str:
+    """An ECharts option as JSON safe inside <script> (department names and other values are data, not markup)."""
+    return json.dumps(option, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace(
+        "&", "\\u0026")
 
 
 class Templates:

@@ -1,0 +1,105 @@
+"""Group commit: concurrent requests' entries committed together, each caller answered only once its own is."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from govlink.accounts import service as accounts
+from govlink.accounts.actor import SYSTEM
+from govlink.accounts.roles import Role
+from govlink.accounts.schemas import TokenIn, UserIn
+from govlink.accounts.scopes import Scope
+from govlink.app import create_app
+from govlink.db.engine import make_engine, make_sessionmaker
+from govlink.db.migrate import upgrade
+from govlink.demo.service import register_departments
+from govlink.settings import Settings
+from govlink.transparency import service
+from govlink.transparency.models import LogEntry, LogEventBody
+from govlink.transparency.service import LogEvent
+from govlink.transparency.writer import LOG_WRITER, LogUnavailable, LogWriter, record_committed
+
+
+@pytest.fixture
+def own_engine(fresh_url: str, tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(Settings(data_dir=tmp_path, database_url=fresh_url))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def event(n: int) -> LogEvent:
+    return LogEvent("sharing.verified", f"analyst{n}", {"n": n}, department="MZ", subjects=(f"person:P{n:07d}",))
+
+
+def test_concurrent_callers_get_contiguous_committed_entries(own_engine: Engine) -> None:
+    writer = LogWriter(make_sessionmaker(own_engine))
+    answers: dict[int, int] = {}
+    errors: list[BaseException] = []
+
+    def caller(n: int) -> None:
+        try:
+            for round_ in range(10):
+                index = writer.record(event(n * 100 + round_))
+                with Session(own_engine) as other:  # committed: another connection sees it at once
+                    assert other.get(LogEntry, index) is not None
+                answers[n * 100 + round_] = index
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=caller, args=(n,)) for n in range(32)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    writer.close()
+    assert errors == []
+    assert sorted(answers.values()) == list(range(320))
+    with Session(own_engine) as s:
+        bodies = {index: actor for index, actor in s.execute(select(LogEventBody.index, LogEventBody.actor))}
+    # Each caller's index names its own event.
+    assert all(bodies[index] == f"analyst{n}" for n, index in answers.items())
+    assert writer.batches <= 320
+
+
+def test_a_batch_that_cannot_commit_releases_nothing() -> None:
+    def broken() -> Session:
+        raise ConnectionError("the database went away")
+
+    writer = LogWriter(broken)
+    with pytest.raises(LogUnavailable, match="could not be written"):
+        writer.record(event(1))
+    writer.close()
+
+
+def test_without_a_writer_the_entry_joins_the_callers_transaction(session: Session) -> None:
+    before = service.statistics(session)["size"]
+    index = record_committed(session, event(7))
+    assert index == before and service.statistics(session)["size"] == before + 1
+
+
+def test_the_apps_verification_answers_after_its_entry_is_committed(own_engine: Engine, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, database_url=own_engine.url.render_as_string(hide_password=False))
+    with Session(own_engine) as s, s.begin():
+        register_departments(s)
+        accounts.create_user(s, SYSTEM, UserIn(username="analyst.mz", display_name="民政分析员",
+                                                roles=[Role.ANALYST], department_code="MZ"))
+        token = accounts.create_token(s, SYSTEM, "analyst.mz", TokenIn(name="救助系统", scopes=[Scope.SHARING_READ],
+                                                                        expires_in_days=1), max_days=30).token
+    app = create_app(settings, engine=own_engine)
+    assert isinstance(app.state.sessions().info[LOG_WRITER], LogWriter)
+    with TestClient(app) as client:
+        for _ in range(3):
+            answer = client.post("/api/sharing/verify/person", headers={"Authorization": f"Bearer {token}"},
+                                 json={"name": "张三", "id_number": "11010519491231002X", "purpose": "低保审核"})
+            assert answer.status_code == 200 and answer.json()["verdict"] == "unknown"
+    with Session(own_engine) as s:
+        kinds = [e.kind for e in service.search(s, kind="sharing.verified")]
+    assert kinds == ["sharing.verified"] * 3
