@@ -161,9 +161,10 @@ def bare_app(database_url: str) -> Any:
             key = parse_id_number(body.id_number).value
         except IdNumberError:
             return {"verdict": "no"}
-        with sessions() as session:
-            name = session.scalar(select(RegistryEntity.name).where(
-                RegistryEntity.entity_type == "person", RegistryEntity.key == key, RegistryEntity.state == "active"))
+        with sessions() as session:  # the registry's own lookup: by type and key, the active one
+            found = session.execute(select(RegistryEntity.name, RegistryEntity.state).where(
+                RegistryEntity.entity_type == "person", RegistryEntity.key == key)).all()
+        name = next((n for n, state in found if state == "active"), None)
         if name is None:
             return {"verdict": "unknown"}
         return {"verdict": "yes" if normalise_person_name(name) == normalise_person_name(body.name) else "no"}

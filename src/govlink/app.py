@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -15,8 +15,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import govlink
 from govlink.accounts import pages as accounts_pages
@@ -132,9 +134,11 @@ def create_app(
     ``sessions`` replaces the session factory (tests bind it to a connection they roll back).
     """
     engine = engine or make_engine(settings)
-    log_writer = None
+    log_writer, log_engine = None, None
     if sessions is None:  # reads are logged through one group-committing writer (tests log in their transaction)
-        log_writer = LogWriter(make_sessionmaker(engine))
+        # Its own engine: a writer waiting for a connection that the requests waiting for it hold would never come.
+        log_engine = make_engine(settings)
+        log_writer = LogWriter(make_sessionmaker(log_engine))
         sessions = make_sessionmaker(engine, info={LOG_WRITER: log_writer})
 
     @asynccontextmanager
@@ -145,8 +149,9 @@ def create_app(
         yield
         if worker is not None:
             worker.stop()
-        if log_writer is not None:
+        if log_writer is not None and log_engine is not None:
             log_writer.close()
+            log_engine.dispose()
 
     app = FastAPI(
         title="GovLink",
@@ -233,16 +238,36 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
-    @app.middleware("http")
-    async def headers_and_csrf_cookie(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        token = getattr(request.state, "csrf_token", None)
-        if token and request.cookies.get(CSRF_COOKIE) != token:
-            response.set_cookie(
-                CSRF_COOKIE, token, httponly=True, samesite="strict", secure=settings.secure_cookies
-            )
-        return response
+    app.add_middleware(SecurityHeaders, secure_cookies=settings.secure_cookies)
+
+
+class SecurityHeaders:
+    """Every answer gets the security headers, and the CSRF cookie when the request was given a new token.
+
+    Plain ASGI (it edits the response's start message), not Starlette's ``@app.middleware``, which runs every
+    request through an extra task and body stream."""
+
+    def __init__(self, app: ASGIApp, *, secure_cookies: bool) -> None:
+        self.app = app
+        self.secure_cookies = secure_cookies
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    if name not in headers:
+                        headers[name] = value
+                token = scope.get("state", {}).get("csrf_token")  # set on request.state by current_actor
+                if token and Request(scope).cookies.get(CSRF_COOKIE) != token:
+                    cookie = Response()
+                    cookie.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict",
+                                      secure=self.secure_cookies)
+                    headers.append("set-cookie", cookie.headers["set-cookie"])
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

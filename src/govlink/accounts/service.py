@@ -82,6 +82,14 @@ def list_departments(session: Session) -> Sequence[Department]:
     return session.scalars(select(Department).order_by(Department.code)).all()
 
 
+def department_by_id(session: Session, department_id: int) -> Department:
+    """One department by id, from the session's identity map when it was read before."""
+    department = session.get(Department, department_id)
+    if department is None:
+        raise NotFound(f"no department {department_id}", field="department")
+    return department
+
+
 def departments_by_id(session: Session) -> dict[int, Department]:
     """Every department keyed by id (a district has tens to hundreds: one query, no N+1)."""
     return {d.id: d for d in list_departments(session)}

@@ -99,6 +99,6 @@ def dcat_dataset(code: str, fmt: Format, request: Request, session: DbSession, a
     resource = service.resource_by_code(session, actor, code)
     if resource.status != Status.PUBLISHED:
         raise NotFound(f"no resource {code!r}", field="code")
-    department = accounts.departments_by_id(session)[resource.department_id]
+    department = accounts.department_by_id(session, resource.department_id)
     base = str(request.base_url).rstrip("/")
     return _rdf(serialise(dataset_graph(dataset(base, resource, department), base), fmt))

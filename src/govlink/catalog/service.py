@@ -143,7 +143,7 @@ def _revise(session: Session, actor: Actor, resource: Resource, action: str, bef
                                  comment=comment, diff=_diff(before, after), snapshot=after))
     resource.updated_at = utcnow()
     search.index_resource(session, resource)
-    department = accounts.departments_by_id(session)[resource.department_id]
+    department = accounts.department_by_id(session, resource.department_id)
     record(session, LogEvent(f"catalog.{action}", actor.username, department=department.code,
                              details={"resource": resource.code, "revision": number, "comment": comment}))
 
@@ -152,7 +152,7 @@ def _provider(session: Session, actor: Actor, data: ResourceIn) -> Department:
     if data.department_code is None:
         if actor.department_id is None:
             raise InvalidInput("name the provider department", field="department_code")
-        return accounts.departments_by_id(session)[actor.department_id]
+        return accounts.department_by_id(session, actor.department_id)
     department = accounts.department_by_code(session, data.department_code)
     if not actor.has_role(Role.ADMIN) and department.id != actor.department_id:
         raise Forbidden("a steward registers resources of their own department", field="department_code")

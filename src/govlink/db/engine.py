@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from govlink.settings import Settings
 
+POOL_SIZE = 20
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
@@ -43,11 +45,14 @@ def make_engine(settings: Settings) -> Engine:
     url = settings.sqlalchemy_url
     if url.startswith("sqlite"):
         settings.ensure_data_dir()
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        # Connections kept open for the web server's request threads: one opened for a burst and closed after
+        # it starts each query with a cold page cache and its PRAGMAs.
+        engine = create_engine(url, connect_args={"check_same_thread": False}, pool_size=POOL_SIZE,
+                               max_overflow=POOL_SIZE)
         event.listen(engine, "connect", _sqlite_pragmas)
         _explicit_transactions(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
 
 
 def make_sessionmaker(engine: Engine, *, info: dict[str, Any] | None = None) -> sessionmaker[Session]:

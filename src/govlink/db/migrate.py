@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -36,5 +37,7 @@ def current_revision(bind: Engine | Connection) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+@functools.cache
 def head_revision() -> str | None:
+    """The newest migration this code knows (read from the migration scripts once per process)."""
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()

@@ -43,7 +43,7 @@ def upload_new_page(request: Request, session: DbSession, actor: CurrentActor, t
     """A steward's file, made into a draft resource of their department."""
     if actor.department_id is None:
         raise InvalidInput("only an account of a department creates its resources from files", field="department")
-    department = accounts.departments_by_id(session)[actor.department_id]
+    department = accounts.department_by_id(session, actor.department_id)
     return templates.render(request, "ingest/upload.html", {
         "r": None, "target": f"/api/departments/{department.code}/uploads"})
 

@@ -462,7 +462,7 @@ def _note(session: Session, actor: Actor, resource: Resource, pull: DataPull, st
           outcome: str, rows: int, version: int | None) -> None:
     """The run on the pull (last run, last outcome) and on the transparency log; never the URL."""
     pull.last_run_at, pull.last_outcome = started, text
-    department = accounts.departments_by_id(session)[resource.department_id]
+    department = accounts.department_by_id(session, resource.department_id)
     record(session, LogEvent(kind="data.pulled", actor=actor.username, department=department.code, details={
         "resource": resource.code, "rows": rows, "outcome": outcome, "version": version}))
     session.flush()

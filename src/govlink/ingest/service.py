@@ -385,7 +385,7 @@ def _make_published(session: Session, actor: Actor, resource: Resource, version:
                     .values(state="superseded"))
     version.state, version.published_at = "published", now
     catalog.record_data_update(session, resource, now)
-    department = accounts.departments_by_id(session)[resource.department_id]
+    department = accounts.department_by_id(session, resource.department_id)
     record(session, LogEvent(kind=action, actor=actor.username, department=department.code, details={
         "resource": resource.code, "version": version.number, "rows_read": version.rows_read,
         "rows_accepted": version.rows_accepted, "rows_quarantined": version.rows_quarantined,
@@ -431,7 +431,7 @@ def restore(session: Session, actor: Actor, code: str, number: int) -> DataVersi
 
 def _log_read(session: Session, actor: Actor, resource: Resource, what: str, count: int) -> None:
     """Rows with personal items leave only after this entry is on the log (fail closed)."""
-    department = accounts.departments_by_id(session)[resource.department_id]
+    department = accounts.department_by_id(session, resource.department_id)
     record(session, LogEvent(kind="data.read", actor=actor.username, department=department.code,
                              details={"resource": resource.code, "what": what, "rows": count}))
     session.flush()

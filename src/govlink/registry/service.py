@@ -167,7 +167,7 @@ def log_read(session: Session, actor: Actor, entities: Sequence[RegistryEntity],
         return
     department = None
     if actor.department_id is not None:
-        department = accounts.departments_by_id(session)[actor.department_id].code
+        department = accounts.department_by_id(session, actor.department_id).code
     record_committed(session, LogEvent(kind="registry.read", actor=actor.username, department=department,
                                        subjects=persons, details={"what": what, "entities": len(entities),
                                                                   "masked": not _unmasked(actor)}))

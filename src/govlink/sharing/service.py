@@ -47,7 +47,7 @@ OVERSEERS = frozenset({Role.ADMIN, Role.AUDITOR})  # see every request and grant
 def department_code(session: Session, department_id: int | None) -> str | None:
     if department_id is None:
         return None
-    return accounts.departments_by_id(session)[department_id].code
+    return accounts.department_by_id(session, department_id).code
 
 
 def forbid(session: Session, actor: Actor, code: str, message: str, details: Mapping[str, Any], *,
@@ -116,7 +116,7 @@ def clear_calendar_day(session: Session, actor: Actor, day: dt.date) -> None:
 def _requester(session: Session, actor: Actor) -> Department:
     if actor.department_id is None or not actor.roles & DEPARTMENT_ROLES:
         raise Forbidden("requests are made by a department's officials (analyst, steward or approver)")
-    return accounts.departments_by_id(session)[actor.department_id]
+    return accounts.department_by_id(session, actor.department_id)
 
 
 def _target(session: Session, actor: Actor, data: ShareRequestIn,
@@ -129,7 +129,7 @@ def _target(session: Session, actor: Actor, data: ShareRequestIn,
     if resource.status != Status.PUBLISHED:
         raise Conflict(f"resource {resource.code} is not published; only published resources are shared",
                        field="resource_code")
-    provider = accounts.departments_by_id(session)[resource.department_id]
+    provider = accounts.department_by_id(session, resource.department_id)
     return resource, provider, resource.share_type, [i.name for i in resource.items]
 
 

@@ -27,11 +27,12 @@ CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def get_settings(request: Request) -> Settings:
+# ``async``: FastAPI would run a plain ``def`` dependency in a worker thread, a hop for nothing here.
+async def get_settings(request: Request) -> Settings:
     return cast(Settings, request.app.state.settings)
 
 
-def get_templates(request: Request) -> Templates:
+async def get_templates(request: Request) -> Templates:
     return cast(Templates, request.app.state.templates)
 
 
