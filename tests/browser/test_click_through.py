@@ -263,7 +263,7 @@ def test_a_request_is_answered_used_and_revoked_through_the_pages(
     page.fill("#decide textarea[name=reason]", "同意，限就业服务使用")  # type: ignore[attr-defined]
     page.click("#decide button[value=approve]")  # type: ignore[attr-defined]
     page.wait_for_load_state()  # type: ignore[attr-defined]
-    assert page.inner_text("#request-state") in ("已同意", "approved"), page.inner_text("main")  # type: ignore[attr-defined]
+    assert page.inner_text("#request-state") == "已批准", page.inner_text("main")  # type: ignore[attr-defined]
     context.close()  # type: ignore[attr-defined]
 
     context, page, errors_reader = _signed_in(browser, base, by_name["analyst.rs"])

@@ -79,7 +79,7 @@ def scripted(session: Session, district: District, tmp_path: Path) -> Scripted:
 
 
 def test_record_counts_the_scripted_requests(session: Session, scripted: Scripted) -> None:
-    found = record.sharing_record(session, scripted.district.rules, now=NOW)
+    found = record.sharing_record(session, scripted.district.rules, SYSTEM, now=NOW)
     by_code = {d.department_code: d for d in found.departments}
     ga, rs, mz = by_code["GA"], by_code["RS"], by_code["MZ"]
 
@@ -106,15 +106,15 @@ def test_record_counts_the_scripted_requests(session: Session, scripted: Scripte
 
 def test_record_of_one_department_and_since_a_day(session: Session, scripted: Scripted) -> None:
     rules = scripted.district.rules
-    april = record.sharing_record(session, rules, since=dt.date(2026, 4, 1), now=NOW)
+    april = record.sharing_record(session, rules, SYSTEM, since=dt.date(2026, 4, 1), now=NOW)
     by_code = {d.department_code: d for d in april.departments}
     assert by_code["GA"].received.total == 0 and by_code["RS"].received.total == 2
     assert april.refusals == [] and [m.month for m in april.trend] == ["2026-04"]
 
-    rs = record.sharing_record(session, rules, department="RS", now=NOW)
+    rs = record.sharing_record(session, rules, SYSTEM, department="RS", now=NOW)
     assert [d.department_code for d in rs.departments] == ["RS"]
     assert [(m.month, m.received) for m in rs.trend] == [("2026-04", 2)] and rs.refusals_total == 0
-    mz = record.sharing_record(session, rules, department="MZ", now=NOW)
+    mz = record.sharing_record(session, rules, SYSTEM, department="MZ", now=NOW)
     assert mz.refusals_total == 1  # a refusal shows on the record of both departments
 
 
@@ -131,6 +131,8 @@ def test_the_public_record_names_no_person(client: TestClient, scripted: Scripte
     for name, id_number, _gender, phone, address, _street in PERSONS:
         assert name not in text and id_number not in text and phone not in text and address not in text
     assert PURPOSE not in text and BASIS not in text  # the request's own words stay with the two departments
+    # The household register is listed for officials only: the public learns of the refusal, not of the resource.
+    assert d.households not in text and "户籍人口信息" not in text and body["refusals"][0]["unlisted"] is True
 
     one = client.get("/api/sharing/record", params={"department": "GA", "since": "2026-03-01"}).json()
     assert [x["department_code"] for x in one["departments"]] == ["GA"] and one["since"] == "2026-03-01"

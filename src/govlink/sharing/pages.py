@@ -268,10 +268,11 @@ def _bars(names: list[str], series: list[dict[str, Any]]) -> str:
 
 @router.get("/sharing/record", name="sharing.page.record", response_class=HTMLResponse)
 def record_page(request: Request, session: DbSession, templates: AppTemplates, settings: AppSettings,
-                department: Annotated[str, Query(max_length=32)] = "", since: DayText = "") -> Response:
+                actor: CurrentActor, department: Annotated[str, Query(max_length=32)] = "",
+                since: DayText = "") -> Response:
     """The public sharing record: a table per department, the monthly trend and answer times as charts with their
     numbers, and every refusal with its reason."""
-    shown = record.sharing_record(session, routes.rules_of(settings), department=department or None,
+    shown = record.sharing_record(session, routes.rules_of(settings), actor, department=department or None,
                                   since=_since(since))
     return templates.render(request, "sharing/record.html", {
         "words": SHARING_WORDS, "r": shown, "department": department, "since": since,

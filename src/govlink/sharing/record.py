@@ -30,9 +30,11 @@ from sqlalchemy import ColumnElement, Select, SQLColumnExpression, Subquery, fun
 from sqlalchemy.orm import Session
 
 from govlink.accounts import service as accounts
+from govlink.accounts.actor import Actor
 from govlink.accounts.models import Department
 from govlink.catalog import service as catalog
 from govlink.db.base import utcnow
+from govlink.kit.errors import NotFound
 from govlink.sharing import workdays
 from govlink.sharing.models import ShareRequest, ShareRequestEvent
 from govlink.sharing.policy import OFFICE_STAGES, WAITING, RequestState, SharingRules
@@ -280,15 +282,32 @@ def department_record(department: Department, tally: Tally) -> DepartmentRecordO
         open_overdue=tally.open_overdue, deadlines_missed=tally.deadlines_missed, escalated=tally.escalated)
 
 
-def sharing_record(session: Session, rules: SharingRules, *, department: str | None = None,
+def _listed(session: Session, viewer: Actor, codes: set[str]) -> set[str]:
+    """The resources among ``codes`` that the catalog shows ``viewer`` (officials see every published one; the
+    public only those open to it)."""
+    shown = set()
+    for code in codes:
+        try:
+            catalog.resource_by_code(session, viewer, code)
+        except NotFound:
+            continue
+        shown.add(code)
+    return shown
+
+
+def sharing_record(session: Session, rules: SharingRules, viewer: Actor, *, department: str | None = None,
                    since: dt.date | None = None, now: dt.datetime | None = None) -> SharingRecordOut:
-    """The public sharing record of every department (or of one, by code) for requests made since ``since``."""
+    """The public sharing record of every department (or of one, by code) for requests made since ``since``, as
+    ``viewer`` may see it: a refused request for a resource the catalog does not show them names no resource."""
     departments = accounts.departments_by_id(session)
     chosen = accounts.department_by_code(session, department) if department else None
     found = tallies(session, rules, since=since, now=now)
     shown = [chosen] if chosen is not None else sorted(departments.values(), key=lambda d: d.code)
     chosen_id = chosen.id if chosen is not None else None
     total, refused = refusals(session, departments, since=since, department_id=chosen_id)
+    listed = _listed(session, viewer, {x.resource_code for x in refused if x.resource_code})
+    refused = [x if x.resource_code is None or x.resource_code in listed else
+               x.model_copy(update={"resource_code": None, "resource_name": None, "unlisted": True}) for x in refused]
     return SharingRecordOut(
         since=since, answer_days=rules.answer_days,
         departments=[department_record(d, found.get(d.id, Tally())) for d in shown],

@@ -196,13 +196,13 @@ Since = Annotated[dt.date | None, Query(description="Only requests made on or af
 
 
 @router.get("/record", name="sharing.api.record", response_model=SharingRecordOut)
-def sharing_record(session: DbSession, settings: AppSettings, since: Since = None,
+def sharing_record(session: DbSession, settings: AppSettings, actor: CurrentActor, since: Since = None,
                    department: Annotated[str | None, Query(max_length=32, description="One department's record, "
                                                            "by its code.")] = None) -> SharingRecordOut:
     """The public sharing record of every department: requests made and received, approved, refused, withdrawn
     and pending, working days to answer, deadlines missed, the monthly trend and every refusal with its reason
     (departments, resources and days only: never who asked or answered)."""
-    return record.sharing_record(session, rules_of(settings), department=department, since=since)
+    return record.sharing_record(session, rules_of(settings), actor, department=department, since=since)
 
 
 @router.get("/evaluation", name="sharing.api.evaluation", response_model=EvaluationOut)

@@ -275,6 +275,8 @@ class RefusalOut(BaseModel):
     resource_code: str | None
     resource_name: str | None
     registry: str | None
+    unlisted: bool = Field(default=False, description="A resource the catalog lists for officials only: "
+                           "neither its code nor its name is shown to the public.")
     requester_code: str
     provider_code: str
     refused_by_code: str | None = Field(description="The department whose decider refused (the information "
