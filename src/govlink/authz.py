@@ -191,6 +191,7 @@ MATRIX: dict[str, Rule] = {
     "sharing.api.grants": Rule(STAFF, Scope.SHARING_READ),
     "sharing.api.revoke": Rule(OFFICIALS, Scope.SHARING_WRITE),
     "sharing.api.query": Rule(OFFICIALS, Scope.SHARING_READ),
+    "sharing.api.registry_query": Rule(OFFICIALS, Scope.SHARING_READ),
     "sharing.api.verify_person": Rule(OFFICIALS, Scope.SHARING_READ),
     "sharing.api.verify_enterprise": Rule(OFFICIALS, Scope.SHARING_READ),
     # sharing: bulk export under the query's rules; subscriptions and their feed are a department's own (the

@@ -82,7 +82,7 @@ def _copy(session: Session, table_name: str, rows: pa.Table) -> None:
         cursor.close()
 
 
-def arrow_batches(session: Session, query: Select[Any], schema: pa.Schema,
+def arrow_batches(session: Session, query: Select[*tuple[Any, ...]], schema: pa.Schema,
                   chunk_rows: int = 100_000) -> Iterator[pa.RecordBatch]:
     """The rows of ``query`` as batches of ``schema`` (its fields named as the query's columns, in order), at most
     ``chunk_rows`` rows held at a time."""

@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import json
 import threading
+import zlib
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,8 +47,8 @@ from govlink.sharing import pseudonyms
 from govlink.sharing.models import Grant
 from govlink.sharing.policy import filters_refusal, is_masked, items_refusal, mask_item, same_purpose
 from govlink.sharing.quotas import application_name
-from govlink.sharing.schemas import MAX_LIMIT, QueryPage, RowCondition, SortKey
-from govlink.sharing.service import department_code, forbid, is_active
+from govlink.sharing.schemas import MAX_LIMIT, QueryPage, RegistryPage, RowCondition, SortKey
+from govlink.sharing.service import REGISTRY_ITEMS, department_code, forbid, is_active
 from govlink.transparency.service import LogEvent
 from govlink.transparency.writer import record_committed
 
@@ -99,7 +100,7 @@ def _resolve(session: Session, actor: Actor, resource: Resource, purpose: str, g
         grant = session.get(Grant, grant_id)
         if grant is None:
             raise NotFound(f"no grant {grant_id}", field="grant")
-        _check_grant(session, actor, resource, grant, purpose, now, context)
+        _check_grant(session, actor, grant, purpose, now, context, resource=resource)
     else:
         in_force = grants_in_force(session, actor.department_id, now, resource_id=resource.id)
         fitting = [g for g in in_force if same_purpose(purpose, g.purpose)]
@@ -118,12 +119,17 @@ def _resolve(session: Session, actor: Actor, resource: Resource, purpose: str, g
                   tuple(RowCondition.model_validate(c) for c in grant.row_scope))
 
 
-def _check_grant(session: Session, actor: Actor, resource: Resource, grant: Grant, purpose: str, now: dt.datetime,
-                 context: dict[str, Any]) -> None:
+def _check_grant(session: Session, actor: Actor, grant: Grant, purpose: str, now: dt.datetime,
+                 context: dict[str, Any], *, resource: Resource | None = None,
+                 registry_view: str | None = None) -> None:
+    """Refuse (and log) unless ``grant`` lets the actor read ``resource`` (or the registry view) now for
+    ``purpose``."""
     if grant.department_id != actor.department_id:
         forbid(session, actor, "department", f"grant {grant.id} belongs to another department", context)
-    if grant.resource_id != resource.id:
+    if resource is not None and grant.resource_id != resource.id:
         forbid(session, actor, "resource", f"grant {grant.id} is not for resource {resource.code}", context)
+    if resource is None and grant.registry_view != registry_view:
+        forbid(session, actor, "resource", f"grant {grant.id} is not for the {registry_view} registry", context)
     if grant.revoked_at is not None:
         forbid(session, actor, "revoked", f"grant {grant.id} was revoked: {grant.revoke_reason}", context)
     if not grant.valid_from <= now < grant.valid_until:
@@ -401,8 +407,15 @@ def _run(session: Session, version: DataVersion, columns: _Columns, conditions: 
     ``limit`` is None), scanned in DuckDB."""
     fields = [*selected, *(columns.compare[c.item] for c in conditions), *(columns.compare[s.item] for s in sort)]
     table = COLUMNS.table(session, version, fields)
-    where, parameters = _where(conditions, columns.compare)
-    order = ", ".join([*(f"{_quote(columns.compare[s.item])} {'DESC' if s.descending else 'ASC'} NULLS LAST"
+    return _scan(table, conditions, columns.compare, sort, selected, limit, offset)
+
+
+def _scan(table: pa.Table, conditions: Sequence[RowCondition], compare: dict[str, str], sort: Sequence[SortKey],
+          selected: Sequence[str], limit: int | None, offset: int) -> tuple[int, pa.Table]:
+    """The rows of ``table`` (with ``_record`` and ``_accepted``) matching ``conditions`` (items compared through
+    their ``compare`` fields), sorted, from ``offset``: their number and ``selected`` of the page."""
+    where, parameters = _where(conditions, compare)
+    order = ", ".join([*(f"{_quote(compare[s.item])} {'DESC' if s.descending else 'ASC'} NULLS LAST"
                          for s in sort), "_record"])
     chosen = ", ".join(_quote(f) for f in dict.fromkeys(selected)) or "_record"
     connection = _DUCK.cursor()
@@ -418,6 +431,72 @@ def _run(session: Session, version: DataVersion, columns: _Columns, conditions: 
     finally:
         connection.close()
     return total, page
+
+
+# --- registry views -----------------------------------------------------------------------------------------
+
+
+def query_registry(session: Session, actor: Actor, view: str, *, purpose: str, items: Sequence[str] | None = None,
+                   filters: Sequence[RowCondition] = (), cursor: str | None = None, limit: int = 100,
+                   grant_id: int | None = None, now: dt.datetime | None = None) -> RegistryPage:
+    """A page of a base registry's golden records (人口库 / 法人库) as the department's grant for that registry
+    view lets it see them: the granted attributes, masked unless named in full, the grant's row scope ANDed with
+    the filters; refused and logged outside the grant, logged (naming every entity on the page) before it is
+    returned.  Rows carry no registry identifier: a consumer matches on the values it was granted."""
+    now = now or utcnow()
+    if not purpose.strip():
+        raise InvalidInput("name the purpose of the call: every use of shared data states it", field="purpose")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit is between 1 and {MAX_LIMIT}", field="limit")
+    if view not in REGISTRY_ITEMS:
+        raise InvalidInput("the registries are person (人口库) and enterprise (法人库)", field="registry")
+    context: dict[str, Any] = {"registry": view, "grant": grant_id, "purpose": purpose.strip(),
+                               "items": list(items or []),
+                               "filters": [{"item": f.item, "op": f.op, "values": len(f.values)} for f in filters]}
+    if actor.department_id is None:
+        forbid(session, actor, "department", "shared data is read by a department's officials", context)
+    if grant_id is not None:
+        found = session.get(Grant, grant_id)
+        if found is None:
+            raise NotFound(f"no grant {grant_id}", field="grant")
+        _check_grant(session, actor, found, purpose, now, context, registry_view=view)
+        grant = found
+    else:
+        in_force = grants_in_force(session, actor.department_id, now, registry_view=view)
+        fitting = [g for g in in_force if same_purpose(purpose, g.purpose)]
+        if not fitting:
+            forbid(session, actor, "purpose" if in_force else "no_grant",
+                   "the department's grants for this registry are for another purpose" if in_force else
+                   f"the {view} registry is read under a grant: request the registry view first", context)
+        grant = _for_application(session, actor, fitting, context)
+    context["grant"] = grant.id
+    chosen = list(dict.fromkeys(items)) if items else list(grant.items)
+    scope = tuple(RowCondition.model_validate(c) for c in grant.row_scope)
+    refusal = items_refusal(chosen, grant.items) or filters_refusal(filters, scope, grant.items)
+    if refusal is not None:
+        forbid(session, actor, refusal[0], refusal[1], context)
+
+    golden = registry.golden_table(session, actor, view)
+    state = zlib.crc32(repr(golden.state).encode())  # a cursor serves only the registry as it was
+    fingerprint = _fingerprint(view, grant.id, chosen, [f.model_dump(mode="json") for f in filters])
+    offset = _decode_cursor(cursor, state, fingerprint) if cursor else 0
+    attributes = {a: a for a in REGISTRY_ITEMS[view]}
+    total, page = _scan(golden.rows, [*scope, *filters], attributes, (), ["registry_id", *chosen], limit, offset)
+    unmasked = frozenset(grant.unmasked_items)
+    masked = [i for i in chosen if i not in unmasked and is_masked(f"{view}.{i}", True)]
+    values = {i: (mask_item(f"{view}.{i}", True, page.column(i).to_pylist()) if i in masked
+                  else page.column(i).to_pylist()) for i in chosen}
+    rows = [dict(zip(values, row, strict=True)) for row in zip(*values.values(), strict=True)] \
+        if values else [{} for _ in range(page.num_rows)]
+    named = tuple(f"{view}:{rid}" for rid in page.column("registry_id").to_pylist())
+    record_committed(session, LogEvent(kind="sharing.read", actor=actor.username,
+                                       department=department_code(session, actor.department_id), subjects=named,
+                                       details={**context, "basis": "grant", "items": chosen,
+                                                "unmasked": [i for i in chosen if i not in masked],
+                                                "offset": offset, "rows": len(rows)}))
+    following = offset + len(rows)
+    return RegistryPage(registry=view, grant_id=grant.id, items=chosen, masked=masked, total=total, rows=rows,
+                        next_cursor=_encode_cursor(state, following, fingerprint) if following < total else None)
 
 
 def _subject_item(resource: Resource) -> str | None:

@@ -34,6 +34,8 @@ from govlink.sharing.schemas import (
     QueryIn,
     QueryPage,
     ReasonIn,
+    RegistryPage,
+    RegistryQueryIn,
     RequestsOut,
     ShareDecisionIn,
     ShareRequestIn,
@@ -167,6 +169,18 @@ def query(body: QueryIn, session: DbSession, actor: CurrentActor, settings: AppS
     page = delivery.query(session, actor, body.resource_code, purpose=body.purpose, items=body.items,
                           filters=body.filters, sort=body.sort, cursor=body.cursor, limit=body.limit,
                           grant_id=body.grant_id, join_key_secret=secret)
+    meter.charge(len(page.rows))
+    return page
+
+
+@router.post("/registry-query", name="sharing.api.registry_query", response_model=RegistryPage)
+def registry_query(body: RegistryQueryIn, session: DbSession, actor: CurrentActor, meter: Metered) -> RegistryPage:
+    """A page of the person (人口库) or enterprise (法人库) registry's golden records under your department's grant
+    for that registry view: its attributes, masked by default, within its row scope; refused (403) and logged
+    outside it."""
+    page = delivery.query_registry(session, actor, body.registry.value, purpose=body.purpose, items=body.items,
+                                   filters=body.filters, cursor=body.cursor, limit=body.limit,
+                                   grant_id=body.grant_id)
     meter.charge(len(page.rows))
     return page
 

@@ -193,8 +193,8 @@ class GrantsOut(BaseModel):
     grants: list[GrantOut]
 
 
-class QueryIn(BaseModel):
-    """A masked query over a published resource, under a grant or an unconditional share."""
+class RowsIn(BaseModel):
+    """What a delivery call reads: a published resource's rows under a grant or an unconditional share."""
 
     resource_code: Annotated[str, StringConstraints(min_length=1, max_length=32)]
     purpose: Annotated[str, StringConstraints(min_length=1, max_length=500)]
@@ -202,12 +202,41 @@ class QueryIn(BaseModel):
                                  "held for this purpose.")
     items: list[ItemName] | None = Field(default=None, max_length=500, description="Items wanted (default: all "
                                          "the grant allows).")
-    filters: list[RowCondition] = Field(default_factory=list, max_length=10)
+    filters: list[RowCondition] = Field(default_factory=list, max_length=MAX_CONDITIONS)
+    join_key: bool = Field(default=False, description="Add _join_key: your department's pseudonym of each row's "
+                           "subject, for matching without the ID number itself.")
+
+
+class QueryIn(RowsIn):
+    """A masked query over a published resource, a page at a time."""
+
     sort: list[SortKey] = Field(default_factory=list, max_length=10)
     cursor: Annotated[str, StringConstraints(max_length=500)] | None = None
     limit: int = Field(default=100, ge=1, le=MAX_LIMIT)
-    join_key: bool = Field(default=False, description="Add _join_key: your department's pseudonym of each row's "
-                           "subject, for matching without the ID number itself.")
+
+
+class RegistryQueryIn(BaseModel):
+    """A page of a base registry's golden records under the department's grant for that registry view."""
+
+    registry: RegistryView
+    purpose: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    grant_id: int | None = Field(default=None, description="The grant to read under; by default the one "
+                                 "held for this purpose.")
+    items: list[ItemName] | None = Field(default=None, max_length=50, description="Attributes wanted (default: "
+                                         "all the grant allows), e.g. name, birth_date, address.")
+    filters: list[RowCondition] = Field(default_factory=list, max_length=MAX_CONDITIONS)
+    cursor: Annotated[str, StringConstraints(max_length=500)] | None = None
+    limit: int = Field(default=100, ge=1, le=MAX_LIMIT)
+
+
+class RegistryPage(BaseModel):
+    registry: str
+    grant_id: int
+    items: list[str]
+    masked: list[str] = Field(description="Attributes shown masked (the grant does not name them in full).")
+    total: int = Field(description="Golden records matching the grant's row scope and the filters.")
+    rows: list[dict[str, str | None]]
+    next_cursor: str | None
 
 
 class VerdictOut(BaseModel):
@@ -347,19 +376,10 @@ class EvaluationOut(BaseModel):
 ExportFormat = Literal["csv", "xlsx", "parquet"]
 
 
-class ExportIn(BaseModel):
+class ExportIn(RowsIn):
     """A bulk export of a published resource: the query's rules (grant, items, row scope, masking, join keys),
     every matching row, one file."""
 
-    resource_code: Annotated[str, StringConstraints(min_length=1, max_length=32)]
-    purpose: Annotated[str, StringConstraints(min_length=1, max_length=500)]
-    grant_id: int | None = Field(default=None, description="The grant to read under; by default the one "
-                                 "held for this purpose.")
-    items: list[ItemName] | None = Field(default=None, max_length=500, description="Items wanted (default: all "
-                                         "the grant allows).")
-    filters: list[RowCondition] = Field(default_factory=list, max_length=MAX_CONDITIONS)
-    join_key: bool = Field(default=False, description="Add _join_key: your department's pseudonym of each row's "
-                           "subject.")
     format: ExportFormat = Field(default="csv", description="csv (UTF-8 with BOM) or xlsx, whose cells that a "
                                  "spreadsheet would read as formulas (= + - @ …) start with a single quote; or "
                                  "parquet, typed values as they are.")
