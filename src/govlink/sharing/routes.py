@@ -7,6 +7,7 @@ is masked.  A refused attempt is put on the transparency log and committed by th
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import tempfile
 from collections.abc import Iterator
 from typing import IO, Annotated, cast
@@ -14,6 +15,7 @@ from typing import IO, Annotated, cast
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from govlink.accounts.actor import Actor
 from govlink.accounts.roles import Role
@@ -149,12 +151,14 @@ def revoke(grant_id: int, body: ReasonIn, session: DbSession, actor: CurrentActo
 # --- delivery -----------------------------------------------------------------------------------------------
 
 
-def metered(request: Request, response: Response, session: DbSession, actor: CurrentActor) -> Meter:
+async def metered(request: Request, response: Response, session: DbSession, actor: CurrentActor) -> Meter:
     """The caller's allowance for one delivery call: 429 once its application's request rate or daily rows
-    are used up; the answer carries its ``RateLimit-*`` headers."""
+    are used up; the answer carries its ``RateLimit-*`` headers.  Without a daily quota nothing is read from
+    the database, so the rate is checked here without a hop to a worker thread."""
     quotas = cast(Quotas, request.app.state.sharing_quotas)
     route = getattr(request.scope.get("route"), "name", None)
-    return quotas.admit(session, actor, route=route, publish=response.headers.update)
+    admit = functools.partial(quotas.admit, session, actor, route=route, publish=response.headers.update)
+    return await run_in_threadpool(admit) if quotas.limits.daily_rows > 0 else admit()
 
 
 Metered = Annotated[Meter, Depends(metered)]
