@@ -353,6 +353,12 @@ def create_token(
     return TokenCreated(**token_out(token).model_dump(), token=f"{TOKEN_PREFIX}_{prefix}_{secret}")
 
 
+def token_name(session: Session, token_id: int) -> str | None:
+    """The name of a token (the application it serves), from the session's identity map once it was read."""
+    token = session.get(ApiToken, token_id)
+    return token.name if token is not None else None
+
+
 def list_tokens(session: Session, actor: Actor, *, everyone: bool = False) -> Sequence[ApiToken]:
     query = select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
     if not (everyone and actor.has_role(Role.ADMIN)):

@@ -301,7 +301,8 @@ def select_rows(session: Session, actor: Actor, code: str, *, purpose: str, item
     # What the log keeps of the call: filter values may be personal (an ID number), so only their number.
     context: dict[str, Any] = {"resource": code, "grant": grant_id, "purpose": purpose.strip(),
                                "items": list(items or []),
-                               "filters": [{"item": f.item, "op": f.op, "values": len(f.values)} for f in filters]}
+                               "filters": [{"item": f.item, "op": f.op, "values": len(f.values)} for f in filters],
+                               "application": application_name(session, actor)}
     access = _resolve(session, actor, resource, purpose, grant_id, now, context)
     context["grant"] = access.grant.id if access.grant else None
     chosen = list(dict.fromkeys(items)) if items else list(access.items)
@@ -452,7 +453,8 @@ def query_registry(session: Session, actor: Actor, view: str, *, purpose: str, i
         raise InvalidInput("the registries are person (人口库) and enterprise (法人库)", field="registry")
     context: dict[str, Any] = {"registry": view, "grant": grant_id, "purpose": purpose.strip(),
                                "items": list(items or []),
-                               "filters": [{"item": f.item, "op": f.op, "values": len(f.values)} for f in filters]}
+                               "filters": [{"item": f.item, "op": f.op, "values": len(f.values)} for f in filters],
+                               "application": application_name(session, actor)}
     if actor.department_id is None:
         forbid(session, actor, "department", "shared data is read by a department's officials", context)
     if grant_id is not None:

@@ -97,7 +97,7 @@ def application_name(session: Session, actor: Actor) -> str | None:
     """The name of the API token the actor calls with (the application a grant may name); None in a browser."""
     if actor.token_id is None:
         return None
-    return next((t.name for t in accounts.list_tokens(session, actor) if t.id == actor.token_id), None)
+    return accounts.token_name(session, actor.token_id)
 
 
 # --- the request rate (per process) ----------------------------------------------------------------------

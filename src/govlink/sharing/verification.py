@@ -15,6 +15,7 @@ from govlink.accounts.roles import DEPARTMENT_ROLES, Role
 from govlink.kit.errors import Forbidden, InvalidInput, NotFound
 from govlink.registry import service as registry
 from govlink.registry.golden import golden_value
+from govlink.sharing.quotas import application_name
 from govlink.sharing.schemas import Verdict
 from govlink.sharing.service import department_code
 from govlink.standards.credit_code import CreditCodeError, parse_credit_code
@@ -40,7 +41,8 @@ def _log(session: Session, actor: Actor, what: str, purpose: str, verdict: Verdi
     record_committed(session, LogEvent(kind="sharing.verified", actor=actor.username,
                                        department=department_code(session, actor.department_id),
                                        subjects=(subject,) if subject else (),
-                                       details={"what": what, "purpose": purpose.strip(), "verdict": verdict.value}))
+                                       details={"what": what, "purpose": purpose.strip(), "verdict": verdict.value,
+                                                "application": application_name(session, actor)}))
 
 
 def verify_person(session: Session, actor: Actor, *, name: str, id_number: str, purpose: str) -> Verdict:
