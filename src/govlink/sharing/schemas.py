@@ -193,40 +193,41 @@ class GrantsOut(BaseModel):
     grants: list[GrantOut]
 
 
-class RowsIn(BaseModel):
-    """What a delivery call reads: a published resource's rows under a grant or an unconditional share."""
+class ReadIn(BaseModel):
+    """What every delivery call states: its purpose, the grant it reads under, the items and the filters."""
 
-    resource_code: Annotated[str, StringConstraints(min_length=1, max_length=32)]
     purpose: Annotated[str, StringConstraints(min_length=1, max_length=500)]
     grant_id: int | None = Field(default=None, description="The grant to read under; by default the one "
                                  "held for this purpose.")
     items: list[ItemName] | None = Field(default=None, max_length=500, description="Items wanted (default: all "
-                                         "the grant allows).")
+                                         "the grant allows); of a registry view, its attributes (name, "
+                                         "birth_date, address …).")
     filters: list[RowCondition] = Field(default_factory=list, max_length=MAX_CONDITIONS)
+
+
+class Paged(BaseModel):
+    cursor: Annotated[str, StringConstraints(max_length=500)] | None = None
+    limit: int = Field(default=100, ge=1, le=MAX_LIMIT)
+
+
+class RowsIn(ReadIn):
+    """A published resource's rows under a grant or an unconditional share."""
+
+    resource_code: Annotated[str, StringConstraints(min_length=1, max_length=32)]
     join_key: bool = Field(default=False, description="Add _join_key: your department's pseudonym of each row's "
                            "subject, for matching without the ID number itself.")
 
 
-class QueryIn(RowsIn):
+class QueryIn(RowsIn, Paged):
     """A masked query over a published resource, a page at a time."""
 
     sort: list[SortKey] = Field(default_factory=list, max_length=10)
-    cursor: Annotated[str, StringConstraints(max_length=500)] | None = None
-    limit: int = Field(default=100, ge=1, le=MAX_LIMIT)
 
 
-class RegistryQueryIn(BaseModel):
+class RegistryQueryIn(ReadIn, Paged):
     """A page of a base registry's golden records under the department's grant for that registry view."""
 
     registry: RegistryView
-    purpose: Annotated[str, StringConstraints(min_length=1, max_length=500)]
-    grant_id: int | None = Field(default=None, description="The grant to read under; by default the one "
-                                 "held for this purpose.")
-    items: list[ItemName] | None = Field(default=None, max_length=50, description="Attributes wanted (default: "
-                                         "all the grant allows), e.g. name, birth_date, address.")
-    filters: list[RowCondition] = Field(default_factory=list, max_length=MAX_CONDITIONS)
-    cursor: Annotated[str, StringConstraints(max_length=500)] | None = None
-    limit: int = Field(default=100, ge=1, le=MAX_LIMIT)
 
 
 class RegistryPage(BaseModel):
