@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from govlink.accounts.roles import Role
 from govlink.catalog.models import Resource
+from govlink.cli.main import app
 from govlink.db.engine import make_engine
 from govlink.demo.service import build_demo
 from govlink.kit.errors import Conflict
@@ -46,6 +48,9 @@ def test_demo_builds_every_part(tmp_path: Path) -> None:
         assert requests[result.sharing.refused].state == "refused"
         assert requests[result.sharing.pending].state == "pending"
     engine.dispose()
+    # `govlink audit verify` is green on the demo, sharing traffic included.
+    verified = CliRunner().invoke(app, ["--data-dir", str(result.settings.data_dir), "audit", "verify"])
+    assert verified.exit_code == 0 and "the log verifies" in verified.output, verified.output
 
 
 def test_demo_refuses_to_wipe_a_folder_it_did_not_make(tmp_path: Path) -> None:
