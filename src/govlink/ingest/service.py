@@ -42,6 +42,7 @@ from govlink.kit.bulk import bulk_insert
 from govlink.kit.errors import Forbidden, InvalidInput, NotFound
 from govlink.settings import Settings
 from govlink.transparency.service import LogEvent, record
+from govlink.transparency.writer import record_committed
 
 SAMPLE_ROWS = 200  # rows whose values help propose a mapping
 SLICE_ROWS = 200_000  # records standardised and written at a time: memory stays flat however big the file
@@ -432,9 +433,8 @@ def restore(session: Session, actor: Actor, code: str, number: int) -> DataVersi
 def _log_read(session: Session, actor: Actor, resource: Resource, what: str, count: int) -> None:
     """Rows with personal items leave only after this entry is on the log (fail closed)."""
     department = accounts.department_by_id(session, resource.department_id)
-    record(session, LogEvent(kind="data.read", actor=actor.username, department=department.code,
-                             details={"resource": resource.code, "what": what, "rows": count}))
-    session.flush()
+    record_committed(session, LogEvent(kind="data.read", actor=actor.username, department=department.code,
+                                       details={"resource": resource.code, "what": what, "rows": count}))
 
 
 @dataclass(frozen=True)

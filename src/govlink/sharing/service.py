@@ -39,6 +39,7 @@ from govlink.sharing.policy import (
 )
 from govlink.sharing.schemas import GrantOut, RequestEventOut, RowCondition, ShareRequestIn, ShareRequestOut
 from govlink.transparency.service import LogEvent, record
+from govlink.transparency.writer import record_committed
 
 REGISTRY_ITEMS = {"person": PERSON_ATTRIBUTES, "enterprise": ENTERPRISE_ATTRIBUTES}
 OVERSEERS = frozenset({Role.ADMIN, Role.AUDITOR})  # see every request and grant
@@ -55,10 +56,10 @@ def forbid(session: Session, actor: Actor, code: str, message: str, details: Map
     """Put a refused attempt on the log, commit that entry, and raise ``error`` (:class:`Forbidden`, or e.g.
     :class:`~govlink.kit.errors.TooManyRequests` with its ``headers``) coded ``sharing.<code>`` (fail closed:
     the refusal stays on the record even though the caller rolls back)."""
-    record(session, LogEvent(kind="sharing.refused", actor=actor.username,
-                             department=department_code(session, actor.department_id),
-                             details={**details, "refusal": code, "reason": message}))
-    session.commit()
+    record_committed(session, LogEvent(kind="sharing.refused", actor=actor.username,
+                                       department=department_code(session, actor.department_id),
+                                       details={**details, "refusal": code, "reason": message}))
+    session.commit()  # without the app's log writer the entry was appended in this session
     raise error(message, code=f"sharing.{code}", headers=headers)
 
 
