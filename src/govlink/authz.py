@@ -183,13 +183,15 @@ MATRIX: dict[str, Rule] = {
     # sharing: departments request, deciders answer (the service checks whose turn it is and that nobody
     # decides their own department's request); every read and refusal is logged by the service
     "sharing.api.submit": Rule(REQUESTERS, Scope.SHARING_WRITE),
-    "sharing.api.requests": Rule(STAFF, Scope.SHARING_READ),
-    "sharing.api.request": Rule(STAFF, Scope.SHARING_READ),
+    "sharing.api.apply": Rule(PUBLIC),  # 有条件开放: a citizen's or an enterprise's own application
+    "sharing.api.requests": Rule(STAFF | PUBLIC, Scope.SHARING_READ),  # the public: their own applications
+    "sharing.api.request": Rule(STAFF | PUBLIC, Scope.SHARING_READ),
     "sharing.api.decide": Rule(DECIDERS, Scope.SHARING_WRITE),
-    "sharing.api.appeal": Rule(REQUESTERS, Scope.SHARING_WRITE),
-    "sharing.api.withdraw": Rule(REQUESTERS, Scope.SHARING_WRITE),
-    "sharing.api.grants": Rule(STAFF, Scope.SHARING_READ),
-    "sharing.api.revoke": Rule(OFFICIALS, Scope.SHARING_WRITE),
+    "sharing.api.appeal": Rule(REQUESTERS | PUBLIC, Scope.SHARING_WRITE),
+    "sharing.api.withdraw": Rule(REQUESTERS | PUBLIC, Scope.SHARING_WRITE),
+    "sharing.api.grants": Rule(STAFF | PUBLIC, Scope.SHARING_READ),
+    "sharing.api.revoke": Rule(OFFICIALS | PUBLIC, Scope.SHARING_WRITE),
+    "sharing.api.open_rows": Rule(PUBLIC),  # the service checks the grant is the applicant's
     "sharing.api.query": Rule(OFFICIALS, Scope.SHARING_READ),
     "sharing.api.registry_query": Rule(OFFICIALS, Scope.SHARING_READ),
     "sharing.api.verify_person": Rule(OFFICIALS, Scope.SHARING_READ),
@@ -201,13 +203,19 @@ MATRIX: dict[str, Rule] = {
     "sharing.api.subscriptions": Rule(OFFICIALS, Scope.SHARING_READ),
     "sharing.api.unsubscribe": Rule(OFFICIALS, Scope.SHARING_WRITE),
     "sharing.api.feed": Rule(OFFICIALS, Scope.SHARING_READ),
-    "sharing.page.requests": Rule(STAFF),
+    "sharing.page.requests": Rule(STAFF | PUBLIC),
     "sharing.page.submit": Rule(REQUESTERS),
-    "sharing.page.request": Rule(STAFF),
+    "sharing.page.apply_form": Rule(PUBLIC),
+    "sharing.page.apply": Rule(PUBLIC),
+    "sharing.page.request": Rule(STAFF | PUBLIC),
+    "sharing.page.withdraw": Rule(REQUESTERS | PUBLIC),
+    "sharing.page.appeal": Rule(REQUESTERS | PUBLIC),
     "sharing.page.decide": Rule(DECIDERS),
     "sharing.page.inbox": Rule(DECIDERS),
-    "sharing.page.grants": Rule(STAFF),
-    "sharing.page.revoke": Rule(DECIDERS),
+    "sharing.page.grants": Rule(STAFF | PUBLIC),
+    "sharing.page.revoke": Rule(DECIDERS | PUBLIC),  # an applicant gives up their own grant
+    "sharing.page.open_data": Rule(PUBLIC),  # the service checks the grant is the applicant's
+    "sharing.page.open_download": Rule(PUBLIC),
     "sharing.page.grant_data": Rule(REQUESTERS),  # the service checks the grant is the department's
     # sharing: the public sharing record, and the department evaluation (考核) for the office and audit
     "sharing.api.record": ANYONE,

@@ -1,5 +1,5 @@
 """A small district for the sharing tests: the demo departments, one resource of each share type with published
-data, and the officials who request, check, approve and read."""
+data, a resource open on conditions (有条件开放), and the officials who request, check, approve and read."""
 
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ class District:
     households: str  # GA's 有条件共享 resource of persons
     enterprises: str  # SC's 无条件共享 resource of enterprises
     health: str  # WJ's 不予共享 resource
+    subsidies: str  # RS's 有条件开放 resource of enterprises, with personal contact items
     analyst: Actor  # MZ, the consuming department
     approver: Actor  # GA, the provider
     steward: Actor  # GA
@@ -105,10 +106,19 @@ def district(session: Session, tmp_path: Path) -> District:
         "items": [{"name": "姓名", "semantic_type": "person.name"},
                   {"name": "证件号码", "semantic_type": "person.id_number"}, {"name": "建档日期"}],
     }, [(p[0], p[1], "2020-01-01") for p in PERSONS[:2]])
+    subsidies = _publish(session, tmp_path, {
+        "name": "稳岗补贴发放信息", "department_code": "RS", "classification": "102", "subject_type": "enterprise",
+        "share_type": "unconditional", "open_type": "conditional", "open_condition": "申请时说明用途，仅用于研究与监督",
+        "licence": "CC-BY-4.0", "summary": "向辖区企业发放的稳岗补贴。", "update_cycle": "monthly",
+        "items": [{"name": "统一社会信用代码", "semantic_type": "enterprise.uscc"},
+                  {"name": "企业名称", "semantic_type": "enterprise.name"},
+                  {"name": "补贴金额"}, {"name": "联系人", "semantic_type": "person.name"},
+                  {"name": "联系人电话", "semantic_type": "person.phone"}],
+    }, [(e[0], e[1], str(1000 * (n + 1)), e[2], PERSONS[n][3]) for n, e in enumerate(ENTERPRISES)])
     session.flush()
     return District(
         rules=SharingRules(information_office="SJJ"), households=households, enterprises=enterprises,
-        health=health, analyst=official(session, "analyst.mz", Role.ANALYST, "MZ"),
+        health=health, subsidies=subsidies, analyst=official(session, "analyst.mz", Role.ANALYST, "MZ"),
         approver=official(session, "approver.ga", Role.APPROVER, "GA"),
         steward=official(session, "steward.ga", Role.STEWARD, "GA"),
         admin=official(session, "admin", Role.ADMIN, "SJJ"),

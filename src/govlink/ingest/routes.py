@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
-import pyarrow as pa
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from govlink.ingest import service, storage
+from govlink.ingest import service
 from govlink.ingest.encoding import EncodingProblem
 from govlink.ingest.models import DataVersion
 from govlink.ingest.readers import ReadProblem
@@ -25,6 +23,7 @@ from govlink.kit import tablefiles
 from govlink.kit.errors import InvalidInput, TooLarge
 from govlink.settings import Settings
 from govlink.web.deps import AppSettings, CurrentActor, DbSession
+from govlink.web.downloads import attachment
 
 router = APIRouter(tags=["data"])
 
@@ -211,8 +210,8 @@ def quarantine_csv(session: Any, actor: Any, code: str, number: int) -> Iterator
 def download_quarantine(code: str, number: int, session: DbSession, actor: CurrentActor) -> StreamingResponse:
     """The quarantine of a version as a CSV file to fix and upload again."""
     chunks = list(quarantine_csv(session, actor, code, number))  # read (and logged) inside the transaction
-    return StreamingResponse(iter(["\ufeff", *chunks]), media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="{code}-v{number}-quarantine.csv"'})
+    return attachment(f"{code}-v{number}-quarantine.csv", tablefiles.MEDIA_TYPES["csv"],
+                      iter([tablefiles.BOM, *(c.encode() for c in chunks)]))
 
 
 @router.post("/api/resources/{code}/versions/{number}/fixes", name="ingest.api.fix",
@@ -254,38 +253,9 @@ def open_rows(code: str, session: DbSession, actor: CurrentActor, offset: Annota
                        records=rows)
 
 
-def _batches(session: Any, chosen: DataVersion) -> Iterator[pa.RecordBatch]:
-    columns = service.open_columns(chosen)
-    for batch in storage.stream(session, chosen.table_name, [f for _, f in columns]):
-        yield pa.RecordBatch.from_arrays(batch.columns, names=[n for n, _ in columns])
-
-
 @router.get("/open/{code}.{fmt}", name="ingest.open.download")
 def download_open(code: str, fmt: str, session: DbSession, actor: CurrentActor) -> StreamingResponse:
     """The published version of an open resource as CSV, XLSX or JSON."""
-    if fmt not in {"csv", "xlsx", "json"}:
-        raise InvalidInput("download as csv, xlsx or json", field="fmt")
     resource, chosen = service.open_data(session, actor, code)
-    name = f"{resource.code}-v{chosen.number}.{fmt}"
-    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
-    batches = list(_batches(session, chosen))  # read inside the request's transaction
-    names = [n for n, _ in service.open_columns(chosen)]
-    if fmt == "csv":
-        return StreamingResponse(tablefiles.csv_chunks(batches, names), media_type="text/csv; charset=utf-8",
-                                 headers=disposition)
-    if fmt == "json":
-        return StreamingResponse(_json(batches), media_type="application/json", headers=disposition)
-    book = io.BytesIO()
-    tablefiles.write_xlsx(batches, names, book)
-    return StreamingResponse(iter([book.getvalue()]), headers=disposition,
-                             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-
-
-def _json(batches: list[pa.RecordBatch]) -> Iterator[bytes]:
-    yield b"["
-    first = True
-    for batch in batches:
-        for row in batch.to_pylist():
-            yield (b"" if first else b",") + json.dumps(row, ensure_ascii=False).encode()
-            first = False
-    yield b"]"
+    found = service.open_data_file(session, resource, chosen, fmt, service.open_columns(chosen))
+    return attachment(found.name, found.media_type, found.chunks)

@@ -7,6 +7,7 @@ readers never see half a version.
 
 from __future__ import annotations
 
+import io
 import queue
 import re
 import threading
@@ -38,6 +39,7 @@ from govlink.ingest.pipeline import Chunk, ItemSpec, VersionBuilder
 from govlink.ingest.readers import ReadResult, Rejected
 from govlink.ingest.sources import Limits, open_file
 from govlink.jobs import service as jobs
+from govlink.kit import tablefiles
 from govlink.kit.bulk import bulk_insert
 from govlink.kit.errors import Forbidden, InvalidInput, NotFound
 from govlink.settings import Settings
@@ -613,6 +615,36 @@ def open_columns(chosen: DataVersion) -> list[tuple[str, str]]:
             for c in chosen.columns if c["item"] is not None and not c.get("personal")]
 
 
+OPEN_FORMATS = ("csv", "xlsx", "json")
+
+
+@dataclass(frozen=True)
+class OpenFile:
+    name: str
+    media_type: str
+    chunks: Iterator[bytes]
+
+
+def open_data_file(session: Session, resource: Resource, chosen: DataVersion, fmt: str,
+                   columns: Sequence[tuple[str, str]]) -> OpenFile:
+    """``columns`` (name, stored field) of a published version as one file to download: CSV and XLSX with
+    formula-like cells neutralised, or JSON; read inside the caller's transaction."""
+    if fmt not in OPEN_FORMATS:
+        raise InvalidInput(f"download as {', '.join(OPEN_FORMATS)}", field="fmt")
+    names = [n for n, _ in columns]
+    batches = [pa.RecordBatch.from_arrays(b.columns, names=names)
+               for b in storage.stream(session, chosen.table_name, [f for _, f in columns])]
+    if fmt == "csv":
+        chunks = tablefiles.csv_chunks(batches, names)
+    elif fmt == "json":
+        chunks = tablefiles.json_chunks(batches)
+    else:
+        book = io.BytesIO()
+        tablefiles.write_xlsx(batches, names, book)
+        chunks = iter([book.getvalue()])
+    return OpenFile(f"{resource.code}-v{chosen.number}.{fmt}", tablefiles.MEDIA_TYPES[fmt], chunks)
+
+
 def open_version(session: Session, resource: Resource) -> DataVersion | None:
     """The published data version of a published, unconditionally open resource (无条件开放), if any."""
     if resource.status != Status.PUBLISHED or resource.open_type != OpenType.OPEN:
@@ -634,6 +666,13 @@ def open_rows(session: Session, actor: Actor, code: str, *, offset: int = 0, lim
     """A page of an open resource's published rows (columns by name, personal items left out)."""
     resource, chosen = open_data(session, actor, code)
     columns = open_columns(chosen)
+    total, rows = open_page(session, chosen, columns, offset=offset, limit=limit, filters=filters)
+    return resource, chosen, [n for n, _ in columns], total, rows
+
+
+def open_page(session: Session, chosen: DataVersion, columns: Sequence[tuple[str, str]], *, offset: int = 0,
+              limit: int = 100, filters: Mapping[str, str] | None = None) -> tuple[int, list[dict[str, Any]]]:
+    """The rows matching ``filters`` (whole values, by column name) counted, and a page of them by name."""
     fields = dict(columns)
     unknown = [c for c in (filters or {}) if c not in fields]
     if unknown:
@@ -642,6 +681,5 @@ def open_rows(session: Session, actor: Actor, code: str, *, offset: int = 0, lim
     total = storage.count(session, chosen.table_name, filters=where)
     rows = storage.page(session, chosen.table_name, ["_record", *fields.values()], offset=offset, limit=limit,
                         filters=where)
-    return resource, chosen, list(fields), total, [
-        {"_id": r["_record"], **{name: r[field] for name, field in columns}} for r in rows]
+    return total, [{"_id": r["_record"], **{name: r[field] for name, field in columns}} for r in rows]
 

@@ -1,4 +1,4 @@
-"""Arrow tables written as the files people download and open: CSV, XLSX and Parquet.
+"""Arrow tables written as the files people download and open: CSV, XLSX, JSON and Parquet.
 
 A spreadsheet treats a cell that begins with ``=``, ``+``, ``-`` or ``@`` (and, in some programs, a tab or a
 carriage return) as a formula, so a value such as ``=HYPERLINK(…)`` typed into a department's system would run
@@ -10,6 +10,7 @@ values are written as they are.
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any, TypeAlias
 
@@ -25,6 +26,12 @@ _XLSX_ILLEGAL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"  # characters the XLSX format ca
 BOM = "\ufeff".encode()  # Excel opens UTF-8 CSV correctly only with it
 
 ArrowColumn: TypeAlias = "pa.Array | pa.ChunkedArray"
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+    "parquet": "application/vnd.apache.parquet",
+}
 
 
 def _is_text(column: ArrowColumn) -> bool:
@@ -99,3 +106,15 @@ def write_parquet(batches: Iterable[pa.RecordBatch], schema: pa.Schema, out: IO[
             writer.write_batch(batch)
             rows += batch.num_rows
     return rows
+
+
+def json_chunks(batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
+    """The rows as one JSON array of objects (keys: the column names), a chunk per batch."""
+    yield b"["
+    first = True
+    for batch in batches:
+        rows = [json.dumps(row, ensure_ascii=False, default=str) for row in batch.to_pylist()]
+        if rows:
+            yield (b"" if first else b",") + ",".join(rows).encode()
+            first = False
+    yield b"]"

@@ -29,11 +29,7 @@ from govlink.transparency.service import LogEvent
 from govlink.transparency.writer import record_committed
 
 BATCH_ROWS = 50_000  # rows masked and written at a time
-MEDIA_TYPES: dict[ExportFormat, str] = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "parquet": "application/vnd.apache.parquet",
-}
+MEDIA_TYPES: dict[ExportFormat, str] = {fmt: tablefiles.MEDIA_TYPES[fmt] for fmt in ("csv", "xlsx", "parquet")}
 
 
 @dataclass(frozen=True)

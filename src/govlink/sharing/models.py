@@ -19,16 +19,22 @@ if TYPE_CHECKING:
     from govlink.catalog.models import Resource
 
 ONE_TARGET = "(resource_id IS NULL) <> (registry_view IS NULL)"
+# A department's request (共享申请), or a citizen's or an enterprise's application for 有条件开放 open data.
+ONE_REQUESTER = "(department_id IS NULL) <> (applicant_id IS NULL)"
 
 
 class ShareRequest(Base):
-    """A department's request for another department's data (申请), from submission to its final answer."""
+    """A department's request for another department's data (共享申请), or a citizen's or an enterprise's
+    application for a 有条件开放 resource's open data (开放申请), from submission to its final answer."""
 
     __tablename__ = "share_requests"
-    __table_args__ = (CheckConstraint(ONE_TARGET, name="one_target"),)
+    __table_args__ = (CheckConstraint(ONE_TARGET, name="one_target"),
+                      CheckConstraint(ONE_REQUESTER, name="one_requester"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="RESTRICT"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="RESTRICT"), index=True)
+    # A member of the public applying for 有条件开放 open data (no department).
+    applicant_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
     requested_by: Mapped[str] = mapped_column(String(64))
     application: Mapped[str | None] = mapped_column(String(100))
     resource_id: Mapped[int | None] = mapped_column(ForeignKey("resources.id", ondelete="RESTRICT"), index=True)
@@ -77,12 +83,15 @@ class Grant(Base):
     """What a department may read (授权): which data, which items in full, which rows, for what, until when."""
 
     __tablename__ = "share_grants"
-    __table_args__ = (CheckConstraint(ONE_TARGET, name="one_target"),)
+    __table_args__ = (CheckConstraint(ONE_TARGET, name="one_target"),
+                      CheckConstraint(ONE_REQUESTER, name="one_requester"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_id: Mapped[int | None] = mapped_column(ForeignKey("share_requests.id", ondelete="RESTRICT"),
                                                    unique=True)
-    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="RESTRICT"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="RESTRICT"), index=True)
+    # The citizen or enterprise account an approved open-data application gave the grant to.
+    applicant_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
     application: Mapped[str | None] = mapped_column(String(100))
     resource_id: Mapped[int | None] = mapped_column(ForeignKey("resources.id", ondelete="RESTRICT"), index=True)
     registry_view: Mapped[str | None] = mapped_column(String(16))

@@ -1,5 +1,6 @@
-"""Sharing pages: an analyst's requests and the form to request data, a request with its history and the
-decision form, the approver's inbox with deadlines, and the grants with their revoke buttons."""
+"""Sharing pages: an analyst's requests and the form to request data, a citizen's or an enterprise's
+application for 有条件开放 open data, a request with its history and the decision form (withdrawal and appeal for
+the requester), the approver's inbox with deadlines, and the grants with their revoke buttons and their data."""
 
 from __future__ import annotations
 
@@ -18,23 +19,27 @@ from starlette.datastructures import FormData
 from govlink.accounts import service as accounts
 from govlink.accounts.actor import Actor
 from govlink.accounts.roles import Role
+from govlink.catalog import service as catalog
 from govlink.catalog.models import Resource
 from govlink.catalog.vocabulary import LABELS, Status
 from govlink.db.base import utcnow
 from govlink.kit.errors import Conflict, GovLinkError, InvalidInput, NotFound
 from govlink.portal.vocabulary import SHARING_WORDS
-from govlink.sharing import delivery, evaluation, record, routes, service, workdays
+from govlink.sharing import delivery, evaluation, opendata, record, routes, service, workdays
 from govlink.sharing.models import ShareRequest
 from govlink.sharing.policy import WAITING, Decider, RequestState, decision_refusal
 from govlink.sharing.schemas import (
     EvaluationOut,
     MonthOut,
+    OpenApplicationIn,
+    OpenGrantPage,
     QueryPage,
     ShareDecisionIn,
     ShareRequestIn,
     SharingRecordOut,
 )
 from govlink.web.deps import AppSettings, AppTemplates, CurrentActor, DbSession
+from govlink.web.downloads import attachment
 from govlink.web.templating import Templates, chart_json
 
 router = APIRouter(include_in_schema=False)
@@ -46,7 +51,8 @@ GRANT_PAGE_ROWS = 50  # rows of a grant's data shown at a time
 def _context(actor: Actor, **values: Any) -> dict[str, Any]:
     return {"words": SHARING_WORDS, "labels": LABELS, "today": workdays.local_date(utcnow()),
             "may_request": bool(actor.roles & {Role.STEWARD, Role.APPROVER, Role.ANALYST}),
-            "may_decide": actor.has_role(Role.APPROVER, Role.ADMIN), **values}
+            "may_decide": actor.has_role(Role.APPROVER, Role.ADMIN), "is_public": actor.has_role(Role.PUBLIC),
+            **values}
 
 
 def _requestable(session: Session, actor: Actor) -> list[Resource]:
@@ -116,6 +122,46 @@ async def submit_page(request: Request, session: DbSession, actor: CurrentActor,
     return RedirectResponse(f"/sharing/requests/{made.id}", status_code=303)
 
 
+# --- a citizen's or an enterprise's application for 有条件开放 open data -----------------------------------
+
+
+@router.get("/sharing/apply/{code}", name="sharing.page.apply_form", response_class=HTMLResponse)
+def apply_form(code: str, request: Request, session: DbSession, actor: CurrentActor,
+               templates: AppTemplates) -> Response:
+    """The application form for a 有条件开放 resource: purpose, use, the open items needed, how long."""
+    return _render_apply(request, session, actor, templates, code, form={})
+
+
+def _render_apply(request: Request, session: Session, actor: Actor, templates: Templates, code: str,
+                  form: dict[str, Any], *, error: GovLinkError | None = None, status: int = 200) -> Response:
+    resource = catalog.resource_by_code(session, actor, code)
+    return templates.render(request, "sharing/apply.html", _context(
+        actor, resource=resource, open_items=[i for i in resource.items if not i.personal], form=form,
+        error=error), status_code=status)
+
+
+@router.post("/sharing/apply/{code}", name="sharing.page.apply")
+async def apply_page(code: str, request: Request, session: DbSession, actor: CurrentActor, templates: AppTemplates,
+                     settings: AppSettings) -> Response:
+    """File the application; on a mistake the form comes back filled in, with what to fix."""
+    form = await request.form()
+    days = str(form.get("days", "")).strip()
+    try:
+        if not days.isdigit():
+            raise InvalidInput("say for how many days the data is needed", field="days")
+        made = service.submit_application(session, actor, OpenApplicationIn.model_validate({
+            "resource_code": code, "purpose": str(form.get("purpose", "")),
+            "scenario": str(form.get("scenario", "")), "legal_basis": str(form.get("legal_basis", "")),
+            "items": [str(i) for i in form.getlist("items")], "days": int(days)}), routes.rules_of(settings))
+    except (InvalidInput, Conflict, ValidationError) as exc:
+        session.rollback()
+        error = _error(exc)
+        kept: dict[str, Any] = {k: str(form.get(k, "")) for k in form if k != "items"}
+        return _render_apply(request, session, actor, templates, code, kept | {"picked": form.getlist("items")},
+                             error=error, status=error.status)
+    return RedirectResponse(f"/sharing/requests/{made.id}", status_code=303)
+
+
 # --- one request and its decision -------------------------------------------------------------------------
 
 
@@ -141,9 +187,12 @@ def request_page(request_id: int, request: Request, session: DbSession, actor: C
 def _render_request(request: Request, session: Session, actor: Actor, templates: Templates, request_id: int, *,
                     error: GovLinkError | None = None, reason: str = "", status: int = 200) -> Response:
     found = service.request_by_id(session, actor, request_id)
+    mine = service.made_by(actor, found)
     return templates.render(request, "sharing/request.html", _context(
         actor, r=service.request_out(session, found), decisions=decisions_open(actor, found), error=error,
-        reason=reason), status_code=status)
+        reason=reason, may_withdraw=mine and found.state in WAITING,
+        may_appeal=mine and found.state == RequestState.REFUSED and found.refused_stage == RequestState.PENDING),
+        status_code=status)
 
 
 @router.post("/sharing/requests/{request_id}/decision", name="sharing.page.decide")
@@ -169,6 +218,34 @@ async def decide_page(request_id: int, request: Request, session: DbSession, act
     return RedirectResponse(f"/sharing/requests/{request_id}", status_code=303)
 
 
+@router.post("/sharing/requests/{request_id}/withdraw", name="sharing.page.withdraw")
+async def withdraw_page(request_id: int, request: Request, session: DbSession, actor: CurrentActor,
+                        templates: AppTemplates) -> Response:
+    """The requester withdraws a request that still waits for its answer."""
+    form = await request.form()
+    try:
+        service.withdraw(session, actor, request_id, comment=str(form.get("reason", "")))
+    except (InvalidInput, Conflict) as exc:
+        session.rollback()
+        return _render_request(request, session, actor, templates, request_id, error=exc, status=exc.status)
+    return RedirectResponse(f"/sharing/requests/{request_id}", status_code=303)
+
+
+@router.post("/sharing/requests/{request_id}/appeal", name="sharing.page.appeal")
+async def appeal_page(request_id: int, request: Request, session: DbSession, actor: CurrentActor,
+                      templates: AppTemplates, settings: AppSettings) -> Response:
+    """The requester appeals the provider's refusal to the information office, saying why."""
+    form = await request.form()
+    reason = str(form.get("reason", ""))
+    try:
+        service.appeal(session, actor, request_id, routes.rules_of(settings), reason=reason)
+    except (InvalidInput, Conflict) as exc:
+        session.rollback()
+        return _render_request(request, session, actor, templates, request_id, error=exc, reason=reason,
+                               status=exc.status)
+    return RedirectResponse(f"/sharing/requests/{request_id}", status_code=303)
+
+
 # --- the inbox and the grants -----------------------------------------------------------------------------
 
 
@@ -189,9 +266,10 @@ def _render_grants(request: Request, session: Session, actor: Actor, templates: 
                    error: GovLinkError | None = None, status: int = 200) -> Response:
     found = service.list_grants(session, actor)
     revocable = {g.id for g in found if g.revoked_at is None and (
-        actor.has_role(Role.ADMIN) or (actor.has_role(Role.APPROVER) and actor.department_id == g.provider_id))}
+        actor.has_role(Role.ADMIN) or (actor.has_role(Role.APPROVER) and actor.department_id == g.provider_id)
+        or (g.applicant_id is not None and service.made_by(actor, g)))}
     now = utcnow()
-    usable = {g.id for g in found if g.department_id == actor.department_id and g.resource_id is not None
+    usable = {g.id for g in found if service.made_by(actor, g) and g.resource_id is not None
               and service.is_active(g, now)}
     return templates.render(request, "sharing/grants.html", _context(
         actor, grants=[service.grant_out(session, g) for g in found], revocable=revocable, usable=usable,
@@ -219,10 +297,35 @@ def grant_data_page(grant_id: int, request: Request, session: DbSession, actor: 
         status_code=error.status if error else 200)
 
 
+@router.get("/sharing/grants/{grant_id}/open", name="sharing.page.open_data")
+def open_data_page(grant_id: int, request: Request, session: DbSession, actor: CurrentActor,
+                   templates: AppTemplates, offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+    """The open data an approved application lets the applicant read, a page at a time, with the downloads;
+    every page is on the log before it is shown."""
+    grant = service.grant_by_id(session, actor, grant_id)
+    page: OpenGrantPage | None = None
+    error: GovLinkError | None = None
+    try:
+        page = opendata.read_page(session, actor, grant.id, offset=offset, limit=GRANT_PAGE_ROWS)
+    except GovLinkError as exc:
+        error = exc
+    return templates.render(request, "sharing/open_data.html", _context(
+        actor, grant=service.grant_out(session, grant), page=page, error=error, step=GRANT_PAGE_ROWS),
+        status_code=error.status if error else 200)
+
+
+@router.get("/sharing/grants/{grant_id}/open.{fmt}", name="sharing.page.open_download")
+def open_download(grant_id: int, fmt: str, session: DbSession, actor: CurrentActor) -> Response:
+    """The granted open data as CSV, XLSX or JSON (logged before it leaves)."""
+    found = opendata.download(session, actor, grant_id, fmt)
+    return attachment(found.name, found.media_type, found.chunks)
+
+
 @router.post("/sharing/grants/{grant_id}/revoke", name="sharing.page.revoke")
 async def revoke_page(grant_id: int, request: Request, session: DbSession, actor: CurrentActor,
                       templates: AppTemplates) -> Response:
-    """Revoke a grant at once, with the reason (the provider's approver or the information office)."""
+    """Revoke a grant at once, with the reason (the provider's approver or the information office; an
+    applicant gives up their own)."""
     form = await request.form()
     try:
         service.revoke_grant(session, actor, grant_id, reason=str(form.get("reason", "")))

@@ -109,9 +109,10 @@ class Decider:
 
 
 def decision_refusal(decider: Decider, *, state: RequestState, escalated: bool, requested_by: str,
-                     requester_department: int, provider_department: int) -> str | None:
+                     requester_department: int | None, provider_department: int) -> str | None:
     """Why ``decider`` may not take the decision of ``state`` (None: they may)."""
-    if decider.username == requested_by or decider.department_id == requester_department:
+    if decider.username == requested_by or (decider.department_id is not None
+                                            and decider.department_id == requester_department):
         return "nobody decides a request of their own department"
     if state in OFFICE_STAGES:
         return None if Role.ADMIN in decider.roles else "the information office (admin) decides this stage"

@@ -149,7 +149,8 @@ def tallies(session: Session, rules: SharingRules, *, since: dt.date | None = No
                           .group_by(ShareRequest.department_id, ShareRequest.provider_id, ShareRequest.state,
                                     ShareRequest.refused_stage))
     for requester, provider, state, refused_stage, n in session.execute(states):
-        found[requester].made[state] += n
+        if requester is not None:  # None: a citizen's or an enterprise's open application
+            found[requester].made[state] += n
         found[provider].received[state] += n
         if refused_stage == RequestState.PENDING:  # the provider refused it (whatever came of an appeal)
             found[provider].refused_by_department += n
@@ -256,7 +257,8 @@ def refusals(session: Session, departments: dict[int, Department], *, since: dt.
                                                                       if row.resource_id is not None})}
 
     def code(department_id: int | None) -> str | None:
-        return departments[department_id].code if department_id in departments else None
+        return departments[department_id].code if department_id is not None and department_id in departments \
+            else None
 
     out = []
     for event, request_id, resource_id, registry, requester, provider, created_at in rows:

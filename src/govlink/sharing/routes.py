@@ -21,7 +21,7 @@ from govlink.accounts.actor import Actor
 from govlink.accounts.roles import Role
 from govlink.db.base import utcnow
 from govlink.settings import Settings
-from govlink.sharing import delivery, evaluation, pseudonyms, record, service, subscriptions, verification
+from govlink.sharing import delivery, evaluation, opendata, pseudonyms, record, service, subscriptions, verification
 from govlink.sharing import export as exports
 from govlink.sharing.models import ShareRequest
 from govlink.sharing.policy import RequestState, SharingRules
@@ -33,6 +33,8 @@ from govlink.sharing.schemas import (
     FeedOut,
     GrantOut,
     GrantsOut,
+    OpenApplicationIn,
+    OpenGrantPage,
     QueryIn,
     QueryPage,
     ReasonIn,
@@ -52,6 +54,7 @@ from govlink.sharing.schemas import (
     VerifyPersonIn,
 )
 from govlink.web.deps import AppSettings, CurrentActor, DbSession
+from govlink.web.downloads import attachment
 
 router = APIRouter(prefix="/api/sharing", tags=["sharing"])
 
@@ -90,6 +93,13 @@ def decide(session: Session, actor: Actor, request_id: int, body: ShareDecisionI
 def submit(body: ShareRequestIn, session: DbSession, actor: CurrentActor, settings: AppSettings) -> ShareRequestOut:
     """Request another department's resource or a registry view: one purpose, only the items needed."""
     return service.request_out(session, service.submit_request(session, actor, body, rules_of(settings)))
+
+
+@router.post("/applications", name="sharing.api.apply", response_model=ShareRequestOut, status_code=201)
+def apply(body: OpenApplicationIn, session: DbSession, actor: CurrentActor, settings: AppSettings) -> ShareRequestOut:
+    """Apply, from a citizen's or an enterprise's account, for a 有条件开放 resource's open data: the purpose, how
+    it will be used and the open items needed; the providing department answers within the deadline."""
+    return service.request_out(session, service.submit_application(session, actor, body, rules_of(settings)))
 
 
 @router.get("/requests", name="sharing.api.requests", response_model=RequestsOut)
@@ -146,6 +156,13 @@ def grants(session: DbSession, actor: CurrentActor,
 def revoke(grant_id: int, body: ReasonIn, session: DbSession, actor: CurrentActor) -> GrantOut:
     """End a grant at once (the provider's approver, the information office, or the holder), with the reason."""
     return service.grant_out(session, service.revoke_grant(session, actor, grant_id, reason=body.reason))
+
+
+@router.get("/grants/{grant_id}/open-rows", name="sharing.api.open_rows", response_model=OpenGrantPage)
+def open_rows(grant_id: int, session: DbSession, actor: CurrentActor, offset: Annotated[int, Query(ge=0)] = 0,
+              limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> OpenGrantPage:
+    """A page of the open data your approved application lets you read (logged; refused outside the grant)."""
+    return opendata.read_page(session, actor, grant_id, offset=offset, limit=limit)
 
 
 # --- delivery -----------------------------------------------------------------------------------------------
@@ -264,8 +281,7 @@ def export(body: ExportIn, session: DbSession, actor: CurrentActor, settings: Ap
     meter.charge(made.rows)
     out.seek(0)
     # The request's transaction (with the export's log entry) commits before the first byte is sent.
-    return StreamingResponse(_read_out(out), media_type=made.media_type,
-                             headers={"Content-Disposition": f'attachment; filename="{made.file_name}"'})
+    return attachment(made.file_name, made.media_type, _read_out(out))
 
 
 @router.post("/subscriptions", name="sharing.api.subscribe", response_model=SubscriptionCreatedOut,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -86,6 +86,45 @@ class ShareRequestIn(BaseModel):
         return self
 
 
+class OpenApplicationIn(BaseModel):
+    """A citizen's or an enterprise's application for a 有条件开放 resource's open data (开放申请): what for, how
+    the data will be used, and which of its open items."""
+
+    resource_code: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    purpose: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    scenario: Text = Field(description="How the data will be used.")
+    legal_basis: Annotated[str, StringConstraints(max_length=2000)] = Field(
+        default="", description="How the resource's open condition is met (a qualification, a basis), if asked.")
+    items: list[ItemName] = Field(default_factory=list, max_length=500,
+                                  description="The open items needed; every open item when empty.")
+    days: int = Field(ge=1, le=3660, description="How long the data is needed, in calendar days.")
+
+    _texts = field_validator("resource_code", "purpose", "scenario", "legal_basis")(plain_text)
+
+    @field_validator("items")
+    @classmethod
+    def _unique(cls, names: list[str]) -> list[str]:
+        return list(dict.fromkeys(plain_text(n) for n in names))
+
+    @model_validator(mode="after")
+    def _stated(self) -> OpenApplicationIn:
+        if not self.purpose or not self.scenario:
+            raise ValueError("state the purpose and how the data will be used")
+        return self
+
+
+class OpenGrantPage(BaseModel):
+    """A page of the open data an approved application lets the applicant read (never a personal item)."""
+
+    grant_id: int
+    resource_code: str
+    version: int
+    fields: list[str]
+    total: int
+    offset: int
+    records: list[dict[str, Any]]
+
+
 class RequestEventOut(BaseModel):
     kind: str
     actor: str
@@ -96,7 +135,9 @@ class RequestEventOut(BaseModel):
 
 class ShareRequestOut(BaseModel):
     id: int
-    department_code: str
+    department_code: str | None = Field(description="The requesting department; none for an open application.")
+    open_application: bool = Field(description="A citizen's or an enterprise's application for 有条件开放 open "
+                                   "data, made from their own account.")
     requested_by: str
     application: str | None
     resource_code: str | None
@@ -121,7 +162,8 @@ class ShareRequestOut(BaseModel):
 class GrantOut(BaseModel):
     id: int
     request_id: int | None
-    department_code: str
+    department_code: str | None = Field(description="The holding department; none for an open application's.")
+    open_application: bool = Field(description="Held by the citizen's or enterprise's account that applied.")
     application: str | None
     resource_code: str | None
     registry: str | None
@@ -307,7 +349,8 @@ class RefusalOut(BaseModel):
     registry: str | None
     unlisted: bool = Field(default=False, description="A resource the catalog lists for officials only: "
                            "neither its code nor its name is shown to the public.")
-    requester_code: str
+    requester_code: str = Field(description="The requesting department; empty for a citizen's or an "
+                                "enterprise's open application.")
     provider_code: str
     refused_by_code: str | None = Field(description="The department whose decider refused (the information "
                                         "office at a compliance check, a coordination or an appeal).")

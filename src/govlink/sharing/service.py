@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
 
 from govlink.accounts import service as accounts
@@ -21,7 +21,7 @@ from govlink.accounts.models import Department
 from govlink.accounts.roles import DEPARTMENT_ROLES, Role
 from govlink.catalog import service as catalog
 from govlink.catalog.models import Resource
-from govlink.catalog.vocabulary import ENTERPRISE_ATTRIBUTES, PERSON_ATTRIBUTES, ShareType, Status
+from govlink.catalog.vocabulary import ENTERPRISE_ATTRIBUTES, PERSON_ATTRIBUTES, OpenType, ShareType, Status
 from govlink.db.base import utcnow
 from govlink.jobs.worker import JobContext
 from govlink.kit.errors import Conflict, Forbidden, GovLinkError, InvalidInput, NotFound
@@ -37,7 +37,14 @@ from govlink.sharing.policy import (
     first_state,
     next_state,
 )
-from govlink.sharing.schemas import GrantOut, RequestEventOut, RowCondition, ShareRequestIn, ShareRequestOut
+from govlink.sharing.schemas import (
+    GrantOut,
+    OpenApplicationIn,
+    RequestEventOut,
+    RowCondition,
+    ShareRequestIn,
+    ShareRequestOut,
+)
 from govlink.transparency.service import LogEvent, record
 from govlink.transparency.writer import record_committed
 
@@ -49,6 +56,29 @@ def department_code(session: Session, department_id: int | None) -> str | None:
     if department_id is None:
         return None
     return accounts.department_by_id(session, department_id).code
+
+
+def made_by(actor: Actor, held: ShareRequest | Grant) -> bool:
+    """Whether ``actor`` speaks for whoever made the request (or holds the grant): an official of its
+    department, or the citizen's or enterprise's own account for an open-data application."""
+    if held.applicant_id is not None:
+        return actor.user_id == held.applicant_id
+    return actor.department_id is not None and actor.department_id == held.department_id
+
+
+def _held_by(actor: Actor, model: type[ShareRequest] | type[Grant]) -> ColumnElement[bool]:
+    """SQL for :func:`made_by` (a comparison with None would match every public application)."""
+    if actor.department_id is not None:
+        return model.department_id == actor.department_id
+    if actor.user_id is not None:
+        return model.applicant_id == actor.user_id
+    return false()
+
+
+def _sees(actor: Actor, held: ShareRequest | Grant) -> bool:
+    """Who sees a request or a grant: its maker or holder, its provider and the overseers."""
+    return bool(actor.roles & OVERSEERS) or made_by(actor, held) or (
+        actor.department_id is not None and actor.department_id == held.provider_id)
 
 
 def forbid(session: Session, actor: Actor, code: str, message: str, details: Mapping[str, Any], *,
@@ -177,6 +207,44 @@ def submit_request(session: Session, actor: Actor, data: ShareRequestIn, rules: 
     return request
 
 
+def submit_application(session: Session, actor: Actor, data: OpenApplicationIn, rules: SharingRules, *,
+                       now: dt.datetime | None = None) -> ShareRequest:
+    """A citizen or an enterprise applies for a 有条件开放 resource's open data (开放申请): it takes the path of a
+    有条件共享 request — the compliance check when the district runs one, then the provider's approver, within
+    the deadline, refusals with reasons and open to appeal — and an approval gives the applicant's own account a
+    grant to read the granted open items.  Personal items are never open data, so never applied for."""
+    now = now or utcnow()
+    if actor.user_id is None or not actor.has_role(Role.PUBLIC):
+        raise Forbidden("open data is applied for from a citizen's or an enterprise's account")
+    resource = catalog.resource_by_code(session, actor, data.resource_code)
+    if resource.status != Status.PUBLISHED or resource.open_type != OpenType.CONDITIONAL:
+        raise Conflict(f"resource {resource.code} is not open on conditions (有条件开放), so it is not applied for",
+                       field="resource_code")
+    open_items = [i.name for i in resource.items if not i.personal]
+    personal = [i for i in data.items if i in {p.name for p in resource.items if p.personal}]
+    if personal:
+        raise InvalidInput(f"{personal[0]!r} is personal: open data never includes it", field="items")
+    unknown = [i for i in data.items if i not in open_items]
+    if unknown:
+        raise InvalidInput(f"no open item {unknown[0]!r}; the open items are {', '.join(open_items)}",
+                           field="items")
+    if data.days > rules.max_grant_days:
+        raise InvalidInput(f"a grant lasts at most {rules.max_grant_days} days; apply again later", field="days")
+    # An application follows the 有条件 path whatever the resource's share type between departments.
+    request = ShareRequest(
+        applicant_id=actor.user_id, requested_by=actor.username, resource_id=resource.id,
+        provider_id=resource.department_id, share_type=ShareType.CONDITIONAL, purpose=data.purpose,
+        legal_basis=data.legal_basis, scenario=data.scenario, items=list(data.items) or open_items,
+        unmasked_items=[], row_scope=[], days=data.days, state=first_state(ShareType.CONDITIONAL, rules),
+        due_on=deadline(session, now, rules.answer_days), created_at=now, updated_at=now)
+    session.add(request)
+    session.flush()
+    _step(session, actor, request, "submitted", data.scenario, now, extra={
+        "open_application": True, "legal_basis": data.legal_basis, "items": request.items, "days": request.days,
+        "due_on": request.due_on.isoformat() if request.due_on else None})
+    return request
+
+
 def _describe(session: Session, request: ShareRequest) -> dict[str, Any]:
     return {"request": request.id, "resource": request.resource.code if request.resource else None,
             "registry": request.registry_view, "provider": department_code(session, request.provider_id),
@@ -201,8 +269,7 @@ def _step(session: Session, actor: Actor, request: ShareRequest, kind: str, comm
 def request_by_id(session: Session, actor: Actor, request_id: int) -> ShareRequest:
     """A request, for its own department, its provider and the overseers (information office, audit)."""
     request = session.get(ShareRequest, request_id)
-    if request is None or not (actor.roles & OVERSEERS or actor.department_id in
-                               (request.department_id, request.provider_id)):
+    if request is None or not _sees(actor, request):
         raise NotFound(f"no sharing request {request_id}", field="request")
     return request
 
@@ -266,7 +333,8 @@ def approve(session: Session, actor: Actor, request_id: int, rules: SharingRules
     if not 1 <= granted_days <= request.days:
         raise InvalidInput(f"grant between 1 and the {request.days} days requested", field="days")
     _enter(session, request, target, rules, now)
-    grant = Grant(request_id=request.id, department_id=request.department_id, application=request.application,
+    grant = Grant(request_id=request.id, department_id=request.department_id, applicant_id=request.applicant_id,
+                  application=request.application,
                   resource_id=request.resource_id, registry_view=request.registry_view,
                   provider_id=request.provider_id,
                   purpose=request.purpose, items=granted_items, unmasked_items=unmasked,
@@ -302,8 +370,8 @@ def appeal(session: Session, actor: Actor, request_id: int, rules: SharingRules,
     """The requesting department appeals a provider's refusal to the information office."""
     now = now or utcnow()
     request = request_by_id(session, actor, request_id)
-    if actor.department_id != request.department_id or not actor.roles & DEPARTMENT_ROLES:
-        raise Forbidden("the requesting department appeals its own request")
+    if not made_by(actor, request) or (request.applicant_id is None and not actor.roles & DEPARTMENT_ROLES):
+        raise Forbidden("the requesting department (or the applicant) appeals its own request")
     if not reason.strip():
         raise InvalidInput("say why the refusal should not stand", field="reason")
     try:
@@ -320,8 +388,8 @@ def withdraw(session: Session, actor: Actor, request_id: int, *, comment: str = 
              now: dt.datetime | None = None) -> ShareRequest:
     now = now or utcnow()
     request = request_by_id(session, actor, request_id)
-    if actor.department_id != request.department_id:
-        raise Forbidden("only the requesting department withdraws its request")
+    if not made_by(actor, request):
+        raise Forbidden("only the requesting department (or the applicant) withdraws its request")
     if request.state not in WAITING:
         raise Conflict(f"a request that is {request.state} is not withdrawn", field="state")
     request.state, request.due_on = RequestState.WITHDRAWN, None
@@ -339,8 +407,8 @@ def add_comment(session: Session, actor: Actor, request_id: int, text: str,
 
 
 def requests_made(session: Session, actor: Actor) -> Sequence[ShareRequest]:
-    """The requests of the actor's department, newest first."""
-    return session.scalars(select(ShareRequest).where(ShareRequest.department_id == actor.department_id)
+    """The requests of the actor's department (a citizen's or an enterprise's own applications), newest first."""
+    return session.scalars(select(ShareRequest).where(_held_by(actor, ShareRequest))
                            .order_by(ShareRequest.id.desc())).all()
 
 
@@ -369,19 +437,19 @@ def is_active(grant: Grant, now: dt.datetime) -> bool:
 
 
 def list_grants(session: Session, actor: Actor, *, active_at: dt.datetime | None = None) -> list[Grant]:
-    """Grants the actor's department holds or gave (every grant for the overseers); only those in force at
-    ``active_at`` when it is given."""
+    """Grants the actor's department holds or gave (a citizen's or an enterprise's own; every grant for the
+    overseers); only those in force at ``active_at`` when it is given."""
     query = select(Grant).order_by(Grant.id.desc())
     if not actor.roles & OVERSEERS:
-        query = query.where(or_(Grant.department_id == actor.department_id, Grant.provider_id == actor.department_id))
+        gave = Grant.provider_id == actor.department_id if actor.department_id is not None else false()
+        query = query.where(or_(_held_by(actor, Grant), gave))
     found = list(session.scalars(query))
     return [g for g in found if is_active(g, active_at)] if active_at is not None else found
 
 
 def grant_by_id(session: Session, actor: Actor, grant_id: int) -> Grant:
     grant = session.get(Grant, grant_id)
-    if grant is None or not (actor.roles & OVERSEERS or actor.department_id in (grant.department_id,
-                                                                                 grant.provider_id)):
+    if grant is None or not _sees(actor, grant):
         raise NotFound(f"no grant {grant_id}", field="grant")
     return grant
 
@@ -392,7 +460,7 @@ def revoke_grant(session: Session, actor: Actor, grant_id: int, *, reason: str,
     now = now or utcnow()
     grant = grant_by_id(session, actor, grant_id)
     allowed = actor.has_role(Role.ADMIN) or (actor.has_role(Role.APPROVER) and actor.department_id ==
-                                             grant.provider_id) or actor.department_id == grant.department_id
+                                             grant.provider_id) or made_by(actor, grant)
     if not allowed:
         raise Forbidden("a grant is revoked by the information office, the provider's approver or its holder")
     if not reason.strip():
@@ -453,7 +521,8 @@ def request_out(session: Session, request: ShareRequest) -> ShareRequestOut:
     resource = request.resource
     grant = session.scalar(select(Grant.id).where(Grant.request_id == request.id))
     return ShareRequestOut(
-        id=request.id, department_code=departments[request.department_id].code, requested_by=request.requested_by,
+        id=request.id, department_code=departments[request.department_id].code if request.department_id else None,
+        open_application=request.applicant_id is not None, requested_by=request.requested_by,
         application=request.application, resource_code=resource.code if resource else None,
         registry=request.registry_view, provider_code=departments[request.provider_id].code,
         share_type=request.share_type, purpose=request.purpose, legal_basis=request.legal_basis,
@@ -468,7 +537,8 @@ def request_out(session: Session, request: ShareRequest) -> ShareRequestOut:
 def grant_out(session: Session, grant: Grant, *, now: dt.datetime | None = None) -> GrantOut:
     resource = grant.resource
     return GrantOut(
-        id=grant.id, request_id=grant.request_id, department_code=department_code(session, grant.department_id) or "",
+        id=grant.id, request_id=grant.request_id, department_code=department_code(session, grant.department_id),
+        open_application=grant.applicant_id is not None,
         application=grant.application, resource_code=resource.code if resource else None,
         registry=grant.registry_view,
         purpose=grant.purpose, items=grant.items, unmasked_items=grant.unmasked_items,
