@@ -133,7 +133,8 @@ def test_apply_and_withdraw_through_the_pages(client: TestClient, district: Dist
                                                                      "scenario": "", "days": "30"})
     assert empty.status_code == 422 and 'value="研究"' in empty.text  # the form comes back filled in
     sent = client.post(f"/sharing/apply/{district.subsidies}", follow_redirects=False, data={
-        "csrf_token": csrf, "purpose": "稳岗补贴政策效果研究", "scenario": "统计分布", "items": ["企业名称"], "days": "30"})
+        "csrf_token": csrf, "purpose": "稳岗补贴政策效果研究", "scenario": "统计分布", "items": ["企业名称"],
+        "days": "30"})
     assert sent.status_code == 303, sent.text
     page = client.get(sent.headers["location"])
     assert "稳岗补贴政策效果研究" in page.text and "/withdraw" in page.text
