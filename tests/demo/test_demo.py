@@ -47,6 +47,8 @@ def test_demo_builds_every_part(tmp_path: Path) -> None:
         requests = {r.id: r for r in session.scalars(select(ShareRequest))}
         assert requests[result.sharing.refused].state == "refused"
         assert requests[result.sharing.pending].state == "pending"
+        applied = requests[result.sharing.open_application]  # the demo enterprise's 有条件开放 application
+        assert applied.state == "approved" and applied.applicant_id is not None and applied.department_id is None
     engine.dispose()
     # `govlink audit verify` is green on the demo, sharing traffic included.
     verified = CliRunner().invoke(app, ["--data-dir", str(result.settings.data_dir), "audit", "verify"])

@@ -39,7 +39,9 @@ POLICY: dict[str, dict[str, Any]] = {
     "jy_zaixiao_xuesheng.jsonl": {"classification": "203", "update_cycle": "half_yearly",
                                   "share_type": "conditional", "share_condition": "用于学生资助与入学服务"},
     "sc_qiye_dengji.csv": {"classification": "102", "update_cycle": "daily", "share_type": "unconditional", **OPEN},
-    "sw_shuiwu_dengji.csv": {"classification": "102", "update_cycle": "monthly", "share_type": "unconditional"},
+    "sw_shuiwu_dengji.csv": {"classification": "102", "update_cycle": "monthly", "share_type": "unconditional",
+                             "open_type": "conditional", "licence": "CC-BY-4.0",
+                             "open_condition": "用于学术研究与社会监督，申请时说明用途；不含个人信息"},
     "hb_paiwu_xuke.xlsx": {"classification": "205", "update_cycle": "monthly", "share_type": "unconditional",
                            **OPEN},
 }

@@ -71,6 +71,7 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, tuple[Role, ...], str | None], ...] = (
     ("approver.ga", "公安分局 审批人", (Role.APPROVER,), "GA"),
     ("approver.rs", "人社局 审批人", (Role.APPROVER,), "RS"),
     ("approver.sc", "市场监管局 审批人", (Role.APPROVER,), "SC"),
+    ("approver.sw", "税务局 审批人", (Role.APPROVER,), "SW"),
     ("analyst.mz", "民政局 业务人员", (Role.ANALYST,), "MZ"),
     ("analyst.rs", "人社局 业务人员", (Role.ANALYST,), "RS"),
     ("auditor", "审计 监督员", (Role.AUDITOR,), None),

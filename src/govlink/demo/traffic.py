@@ -4,7 +4,8 @@ Run as the demo accounts through the same services the API uses: the civil-affai
 police (公安分局) for the household register to check 低保 applicants and is granted it, reads a page of it and
 the record of the demo citizen, and verifies a name against an ID number; the human-resources bureau (人社局)
 asks for more of the register than its purpose needs and is refused with the reason; a request for the social
-insurance roll waits in the human-resources approver's inbox.  Every step is on the transparency log, so the
+insurance roll waits in the human-resources approver's inbox; the demo enterprise applies for the tax bureau's
+有条件开放 registration data, is granted it and reads a page.  Every step is on the transparency log, so the
 demo citizen sees who read their record, and the public sharing record is not empty.
 """
 
@@ -20,12 +21,13 @@ from govlink.accounts.actor import Actor
 from govlink.catalog import service as catalog
 from govlink.registry import service as registry
 from govlink.settings import Settings
-from govlink.sharing import delivery, service, verification
+from govlink.sharing import delivery, opendata, service, verification
 from govlink.sharing.policy import SharingRules
-from govlink.sharing.schemas import RowCondition, ShareRequestIn
+from govlink.sharing.schemas import OpenApplicationIn, RowCondition, ShareRequestIn
 
 HOUSEHOLDS = "ga_huji_renkou.csv"
 INSURANCE = "rs_canbao_renyuan.csv"
+TAX = "sw_shuiwu_dengji.csv"  # 有条件开放
 ASSISTANCE = "最低生活保障资格审核"
 ASSISTANCE_BASIS = "《社会救助暂行办法》第十一条；《最低生活保障审核确认办法》第十四条"
 
@@ -37,6 +39,7 @@ class Traffic:
     pending: int  # the request still waiting
     grant: int
     rows_read: int
+    open_application: int  # the demo enterprise's application for open data, approved
 
 
 def _as(session: Session, username: str) -> Actor:
@@ -86,4 +89,11 @@ def run_sharing_traffic(session: Session, settings: Settings, codes: dict[str, s
         resource_code=insurance, purpose=ASSISTANCE, legal_basis=ASSISTANCE_BASIS,
         scenario="核对低保申请人的参保与缴费状态", items=_items(session, analyst_mz, insurance, [], 3), days=90),
         rules)
-    return Traffic(granted=asked.id, refused=broad.id, pending=waiting.id, grant=grant.id, rows_read=rows_read)
+    applicant = _as(session, "enterprise")
+    applied = service.submit_application(session, applicant, OpenApplicationIn(
+        resource_code=codes[TAX], purpose="辖区企业税务登记状况研究",
+        scenario="按行业统计企业的登记状态分布，用于行业协会年度报告", days=90), rules)
+    open_grant = service.approve(session, _as(session, "approver.sw"), applied.id, rules, comment="同意，仅限研究使用")
+    opendata.read_page(session, applicant, open_grant.id, limit=20)
+    return Traffic(granted=asked.id, refused=broad.id, pending=waiting.id, grant=grant.id, rows_read=rows_read,
+                   open_application=applied.id)

@@ -71,6 +71,7 @@ class NewResource:
     share_condition: str = "按需申请，经提供部门审批后共享"
     share_basis: str = ""
     open_type: str = OpenType.CLOSED
+    open_condition: str = ""  # what a 有条件开放 applicant must meet
     licence: str | None = None
     update_cycle: str = "monthly"
     summary: str = ""
@@ -213,7 +214,8 @@ def create_resource_from_file(session: Session, actor: Actor, department_code: s
         "format": CATALOG_FORMATS.get(read.format, "其他"), "subject_type": subject, "items": items,
         "classification": new.classification, "share_type": new.share_type,
         "share_condition": new.share_condition if new.share_type == ShareType.CONDITIONAL else "",
-        "share_basis": new.share_basis, "open_type": new.open_type, "licence": new.licence,
+        "share_basis": new.share_basis, "open_type": new.open_type, "open_condition": new.open_condition,
+        "licence": new.licence,
         "update_cycle": new.update_cycle,
     })
     return catalog.create_resource(session, actor, data)
