@@ -302,3 +302,47 @@ def test_the_demo_citizen_sees_who_read_their_record(
     assert "MZ" in shown and "最低生活保障资格审核" in shown, shown  # the demo's reads under the 民政局's grant
     assert not errors, errors
     context.close()  # type: ignore[attr-defined]
+
+
+def test_a_citizen_applies_for_open_data_and_reads_it_once_approved(
+    demo: tuple[str, list[DemoAccount]], built: DemoResult, browser: object
+) -> None:
+    base, accounts = demo
+    by_name = {a.username: a for a in accounts}
+    codes = dict(zip((e.file_name for e in built.manifest.extracts), built.resources, strict=False))
+    tax = codes["sw_shuiwu_dengji.csv"]  # the tax bureau's 有条件开放 registration data
+
+    context, page, errors = _signed_in(browser, base, by_name["citizen"])
+    page.goto(f"{base}/catalog/{tax}")  # type: ignore[attr-defined]
+    page.click("#open-application a.button")  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+    page.fill("#apply-form input[name=purpose]", "社区商业业态调研")  # type: ignore[attr-defined]
+    page.fill("#apply-form textarea[name=scenario]", "统计本街道企业的登记状态")  # type: ignore[attr-defined]
+    page.click("#apply-form button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+    assert "/sharing/requests/" in page.url, page.inner_text("main")  # type: ignore[attr-defined]
+    request_path = page.url.removeprefix(base)  # type: ignore[attr-defined]
+    page.goto(base + "/sharing")  # type: ignore[attr-defined]
+    assert page.query_selector(f"#my-requests a[href='{request_path}']")  # type: ignore[attr-defined]
+    context.close()  # type: ignore[attr-defined]
+
+    context, page, errors_approver = _signed_in(browser, base, by_name["approver.sw"])
+    page.goto(base + "/sharing/inbox")  # type: ignore[attr-defined]
+    page.click(f"a[href='{request_path}']")  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+    page.click("#decide button[value=approve]")  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+    assert page.inner_text("#request-state") == "已批准", page.inner_text("main")  # type: ignore[attr-defined]
+    context.close()  # type: ignore[attr-defined]
+
+    context, page, errors_reader = _signed_in(browser, base, by_name["citizen"])
+    page.goto(base + request_path)  # type: ignore[attr-defined]
+    page.click("text=查看数据")  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+    assert page.query_selector_all("#open-data tbody tr"), page.inner_text("main")  # type: ignore[attr-defined]
+    with page.expect_download() as download:  # type: ignore[attr-defined]
+        page.click("#data-summary a >> nth=0")  # type: ignore[attr-defined]
+    name = download.value.suggested_filename
+    assert name.startswith(f"{tax}-v") and name.endswith(".csv"), name
+    context.close()  # type: ignore[attr-defined]
+    assert not (errors or errors_approver or errors_reader)
