@@ -24,7 +24,7 @@ from govlink.catalog.search import SearchQuery, find
 from govlink.catalog.vocabulary import CLASS_NAMES, LABELS, OpenType, Status, class_label
 from govlink.ingest import service as ingest
 from govlink.kit.errors import GovLinkError, InvalidInput, NotFound
-from govlink.web.deps import CurrentActor, DbSession
+from govlink.web.deps import CurrentActor, DbSession, no_write_lock
 
 router = APIRouter(tags=["ckan"])
 
@@ -265,6 +265,7 @@ async def _call(name: str, request: Request, session: Session, actor: Actor) -> 
         return _error(request, name, exc.status, message, exc.field)
 
 
+@no_write_lock  # every action here only reads
 async def action(name: str, request: Request, session: DbSession, actor: CurrentActor) -> JSONResponse:
     """CKAN Action API (read-only), by GET with query parameters or POST with a JSON body: package_search,
     package_show, package_list, organization_list, organization_show, group_list, tag_list, status_show,

@@ -25,7 +25,7 @@ from govlink.catalog.vocabulary import (
     UpdateCycle,
     semantic_types,
 )
-from govlink.web.deps import CurrentActor, DbSession
+from govlink.web.deps import CurrentActor, DbSession, no_write_lock
 
 router = APIRouter(prefix="/api/catalog", tags=["catalog"])
 
@@ -177,6 +177,7 @@ def review_queue(session: DbSession) -> list[ResourceOut]:
 
 
 @router.post("/duplicates", name="catalog.api.duplicates", response_model=list[OverlapOut])
+@no_write_lock
 def duplicates(data: DuplicatesIn, session: DbSession, actor: CurrentActor) -> list[OverlapOut]:
     """While registering: other departments' published resources holding the same items about the same
     subjects (重复建设)."""

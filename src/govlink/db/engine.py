@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from govlink.settings import Settings
 
 POOL_SIZE = 20
+# A connection execution option: its transactions begin holding SQLite's write lock (see begin_writing).
+WRITES = "govlink_writes"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -37,7 +39,7 @@ def _explicit_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _explicit_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.get_execution_options().get(WRITES) else "BEGIN")
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -58,6 +60,25 @@ def make_engine(settings: Settings) -> Engine:
 def make_sessionmaker(engine: Engine, *, info: dict[str, Any] | None = None) -> sessionmaker[Session]:
     """Sessions of ``engine``; ``info`` is copied into each session's ``info`` (the log writer …)."""
     return sessionmaker(bind=engine, expire_on_commit=False, info=info)
+
+
+def begin_writing(session: Session) -> None:
+    """Begin ``session``'s next transaction holding the write lock (SQLite: ``BEGIN IMMEDIATE``), for work that
+    reads and then writes.
+
+    SQLite refuses at once, whatever the busy timeout, the first write of a transaction whose reads began before
+    another writer (the log writer, the worker) committed: its snapshot is stale.  Begun with the lock, the
+    transaction waits its turn instead.  PostgreSQL needs nothing: its writers do not refuse each other so.
+    Called when ``session`` is already in a transaction, it does nothing (that transaction goes on as it is)."""
+    if session.in_transaction() or session.get_bind().dialect.name != "sqlite":
+        return
+    session.connection(execution_options={WRITES: True})
+
+
+def holds_write_lock(session: Session) -> bool:
+    """Whether ``session`` is in a transaction begun by :func:`begin_writing` (one that holds SQLite's write
+    lock: any other connection's write waits for it to end)."""
+    return session.in_transaction() and bool(session.connection().get_execution_options().get(WRITES))
 
 
 @contextmanager

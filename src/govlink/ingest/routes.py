@@ -15,6 +15,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from govlink.db.engine import begin_writing
 from govlink.ingest import service
 from govlink.ingest.encoding import EncodingProblem
 from govlink.ingest.models import DataVersion
@@ -22,7 +23,7 @@ from govlink.ingest.readers import ReadProblem
 from govlink.kit import tablefiles
 from govlink.kit.errors import InvalidInput, TooLarge
 from govlink.settings import Settings
-from govlink.web.deps import AppSettings, CurrentActor, DbSession
+from govlink.web.deps import AppSettings, CurrentActor, DbSession, no_write_lock
 from govlink.web.downloads import attachment
 
 router = APIRouter(tags=["data"])
@@ -119,14 +120,21 @@ async def receive_file(request: Request, folder: Path, settings: Settings) -> Pa
 async def ingest_request(request: Request, session: Any, actor: Any, settings: Settings, *, file_name: str,
                          resource: str | None, department: str | None, options: service.ReadOptions,
                          mapping: list[str]) -> service.IngestOutcome:
-    """Stream the body to a private temporary file, then ingest it off the event loop."""
+    """Stream the body to a private temporary file, then ingest it off the event loop, in a transaction that
+    holds the write lock (the one that found the caller only read, and ends before the file comes in)."""
     overrides = service.parse_map(mapping)
+    await run_in_threadpool(session.commit)
     with tempfile.TemporaryDirectory(prefix="govlink-upload-") as folder:
         path = await receive_file(request, Path(folder), settings)
+
+        def ingest() -> service.IngestOutcome:
+            begin_writing(session)
+            return service.ingest(session, actor, path, file_name=file_name, resource_code=resource,
+                                  department_code=department, options=options, overrides=overrides,
+                                  limits=service.limits_for(settings))
+
         try:
-            return await run_in_threadpool(
-                service.ingest, session, actor, path, file_name=file_name, resource_code=resource,
-                department_code=department, options=options, overrides=overrides, limits=service.limits_for(settings))
+            return await run_in_threadpool(ingest)
         except (ReadProblem, EncodingProblem) as exc:
             raise InvalidInput(f"{Path(file_name).name}: {exc}", field="file") from exc
 
@@ -139,6 +147,7 @@ MapPairs = Annotated[list[str], Query(alias="map", description="COLUMN=ITEM, rep
 
 
 @router.put("/api/resources/{code}/data", name="ingest.api.upload", response_model=service.IngestOutcome)
+@no_write_lock
 async def upload(code: str, request: Request, session: DbSession, actor: CurrentActor, settings: AppSettings,
                  file_name: FileName, encoding: Encoding = None, sheet: Sheet = None, header_row: HeaderRow = None,
                  mapping: MapPairs = []) -> service.IngestOutcome:  # noqa: B006 - FastAPI copies defaults
@@ -152,6 +161,7 @@ async def upload(code: str, request: Request, session: DbSession, actor: Current
 
 @router.post("/api/departments/{department}/uploads", name="ingest.api.upload_new",
              response_model=service.IngestOutcome)
+@no_write_lock
 async def upload_new(department: str, request: Request, session: DbSession, actor: CurrentActor,
                      settings: AppSettings, file_name: FileName, encoding: Encoding = None, sheet: Sheet = None,
                      header_row: HeaderRow = None, mapping: MapPairs = []) -> service.IngestOutcome:  # noqa: B006

@@ -53,7 +53,7 @@ from govlink.sharing.schemas import (
     VerifyEnterpriseIn,
     VerifyPersonIn,
 )
-from govlink.web.deps import AppSettings, CurrentActor, DbSession
+from govlink.web.deps import AppSettings, CurrentActor, DbSession, no_write_lock
 from govlink.web.downloads import attachment
 
 router = APIRouter(prefix="/api/sharing", tags=["sharing"])
@@ -182,6 +182,7 @@ Metered = Annotated[Meter, Depends(metered)]
 
 
 @router.post("/query", name="sharing.api.query", response_model=QueryPage)
+@no_write_lock
 def query(body: QueryIn, session: DbSession, actor: CurrentActor, settings: AppSettings,
           meter: Metered) -> QueryPage:
     """A page of a resource's rows as your grant lets you see them (masked by default), with the next cursor;
@@ -195,6 +196,7 @@ def query(body: QueryIn, session: DbSession, actor: CurrentActor, settings: AppS
 
 
 @router.post("/registry-query", name="sharing.api.registry_query", response_model=RegistryPage)
+@no_write_lock
 def registry_query(body: RegistryQueryIn, session: DbSession, actor: CurrentActor, meter: Metered) -> RegistryPage:
     """A page of the person (人口库) or enterprise (法人库) registry's golden records under your department's grant
     for that registry view: its attributes, masked by default, within its row scope; refused (403) and logged
@@ -207,6 +209,7 @@ def registry_query(body: RegistryQueryIn, session: DbSession, actor: CurrentActo
 
 
 @router.post("/verify/person", name="sharing.api.verify_person", response_model=VerdictOut)
+@no_write_lock
 def verify_person(body: VerifyPersonIn, session: DbSession, actor: CurrentActor, meter: Metered) -> VerdictOut:
     """Does this name go with this ID number? yes / no / unknown, never the data itself (logged)."""
     verdict = verification.verify_person(session, actor, name=body.name, id_number=body.id_number,
@@ -216,6 +219,7 @@ def verify_person(body: VerifyPersonIn, session: DbSession, actor: CurrentActor,
 
 
 @router.post("/verify/enterprise", name="sharing.api.verify_enterprise", response_model=VerdictOut)
+@no_write_lock
 def verify_enterprise(body: VerifyEnterpriseIn, session: DbSession, actor: CurrentActor,
                       meter: Metered) -> VerdictOut:
     """Is this credit code registered and active (under this name, when given)? yes / no / unknown (logged)."""
@@ -264,6 +268,7 @@ def _read_out(file: IO[bytes], chunk: int = 1 << 16) -> Iterator[bytes]:
 
 @router.post("/export", name="sharing.api.export", response_class=StreamingResponse,
              responses={200: {"content": EXPORT_FORMATS, "description": "The file (Content-Disposition names it)."}})
+@no_write_lock
 def export(body: ExportIn, session: DbSession, actor: CurrentActor, settings: AppSettings,
            meter: Metered) -> StreamingResponse:
     """Every row of a resource your grant lets you see, as one CSV, XLSX or Parquet file: the query's rules (items,

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from govlink.db.engine import holds_write_lock
 from govlink.kit.errors import Unavailable
 from govlink.transparency.service import LogEvent, append
 
@@ -120,9 +121,11 @@ class LogWriter:
 def record_committed(session: Session, event: LogEvent) -> int:
     """Log an access that writes nothing else, and return once its entry is committed.
 
-    Through the process's :class:`LogWriter` when ``session`` carries one (the web app's sessions do);
-    otherwise the entry is appended in the caller's transaction and commits with it, before any answer."""
+    Through the process's :class:`LogWriter` when ``session`` carries one (the web app's sessions do) — unless
+    the session holds SQLite's write lock, which the writer would wait for while the caller waits for the
+    writer; otherwise the entry is appended in the caller's transaction and commits with it, before any
+    answer."""
     writer = session.info.get(LOG_WRITER)
-    if isinstance(writer, LogWriter):
+    if isinstance(writer, LogWriter) and not holds_write_lock(session):
         return writer.record(event)
     return append(session, [event])[0]

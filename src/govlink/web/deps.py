@@ -7,8 +7,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from typing import Annotated, cast
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from govlink.accounts import service as accounts
 from govlink.accounts.actor import ANONYMOUS, Actor
 from govlink.authz import rule_for
+from govlink.db.engine import begin_writing
 from govlink.kit.errors import Forbidden, NotSignedIn
 from govlink.kit.tokens import new_secret, same
 from govlink.settings import Settings
@@ -36,10 +37,28 @@ async def get_templates(request: Request) -> Templates:
     return cast(Templates, request.app.state.templates)
 
 
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+_NO_WRITE_LOCK = "_govlink_no_write_lock"
+
+
+def no_write_lock(endpoint: Endpoint) -> Endpoint:
+    """Mark a POST or PUT route whose transaction must not begin with the write lock: one that only reads (a
+    query sent in a body), or one that receives a file first and takes the lock itself once the file is in."""
+    setattr(endpoint, _NO_WRITE_LOCK, True)
+    return endpoint
+
+
 def db_session(request: Request) -> Iterator[Session]:
-    """One session per request, committed when the route returns without an error."""
+    """One session per request, committed when the route returns without an error.
+
+    A request that changes something (POST, PUT, PATCH, DELETE) runs in a transaction that holds the write
+    lock from its start (:func:`govlink.db.engine.begin_writing`), unless its route is marked
+    :func:`no_write_lock`."""
     factory = cast(sessionmaker[Session], request.app.state.sessions)
     with factory() as session:
+        route = request.scope.get("route")
+        if request.method in UNSAFE_METHODS and not getattr(getattr(route, "endpoint", None), _NO_WRITE_LOCK, False):
+            begin_writing(session)
         try:
             yield session
         except Exception:
