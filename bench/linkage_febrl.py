@@ -120,9 +120,10 @@ def govlink_features(records: pa.Table) -> pa.Table:
                 nullif(trim(soc_sec_id), '') AS phone,  -- a digit string, compared exactly or within one edit
                 nullif(trim(regexp_replace(concat_ws(' ', street_number, address_1, address_2, suburb, postcode),
                                            '\\s+', ' ', 'g')), '') AS address,
-                postcode AS street,  -- the postal district plays the part of the street (街道)
-                address_1 AS road,
-                street_number AS number
+                nullif(trim(suburb), '') AS street,  -- the locality plays the part of the street (街道)
+                nullif(trim(address_1), '') AS road,
+                nullif(trim(street_number), '') AS number,
+                nullif(trim(postcode), '') AS postcode
             FROM records
             ORDER BY unique_id
         """).to_arrow_table()

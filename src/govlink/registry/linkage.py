@@ -11,6 +11,11 @@ which cluster each mention belongs to.  The order of the work is what makes it b
    entities, and two equal keys are already linked.  Splink's m probabilities are learnt from the anchored
    pairs themselves (same key: a true match, with all the noise real records carry), u probabilities by random
    sampling, names with term-frequency adjustment so that agreeing on 王伟 counts for less than on a rare name.
+   Without enough keys, EM learns the m probabilities instead, and every match has to be found by its scores:
+   the u probabilities are then freed of the matches that random sampling counted among its non-matches.
+   Chinese names are compared by characters and pinyin; names and addresses written in Latin letters (a
+   foreign resident's; FEBRL's test records) part by part: surname and given name, road, house number,
+   locality and postcode.
 3. *Clusters.* Unanchored mentions linked to each other above the upper threshold form groups; each group joins
    the one anchor it is most probably linked to, so a chain of fuzzy links never merges two keyed entities.
    Pairs between the lower and upper thresholds are handed back for review; reviewers' decisions are applied
@@ -19,6 +24,7 @@ which cluster each mention belongs to.  The order of the work is what makes it b
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from collections.abc import Callable
@@ -34,6 +40,8 @@ from govlink.standards.names import enterprise_name_key
 from govlink.standards.pinyin import name_pinyin, split_name
 
 FEATURES = ("key", "name", "birth_date", "gender", "phone", "address", "street", "road", "number", "context")
+# Features a source may add: an address's postcode (Latin addresses are compared on it).
+OPTIONAL_FEATURES = ("postcode",)
 # A mention's ``context`` names the entity its record is about and the role it holds there (``legal_rep:E…``):
 # two mentions with one context and one name are the same person even without an ID (a permit's legal
 # representative and the register's, once the enterprises are linked).
@@ -73,10 +81,17 @@ class LinkResult:
 
 
 def person_comparisons() -> list[dict[str, Any]]:
-    """How two person mentions are compared; every level reads standardised (and pinyin) features."""
+    """How two person mentions are compared; every level reads standardised (and pinyin) features.
+
+    Two names both written in Latin letters (a foreign resident's, or records such as FEBRL's) take their own
+    levels, which compare surname and given name each (in either order); any other pair, Chinese or mixed,
+    takes the levels that read characters and pinyin.  Addresses likewise: Latin ones by road, house number,
+    locality and postcode, Chinese ones by their parsed parts.
+    """
     return [
         _comparison("name", [
             ("name_l = name_r", "same name", "name"),
+            *_latin_name_levels(),
             ("pinyin_l = pinyin_r", "same pinyin (homophone)", "pinyin"),
             ("jaro_winkler_similarity(pinyin_l, pinyin_r) >= 0.92", "pinyin nearly the same", None),
             ("jaro_winkler_similarity(name_l, name_r) >= 0.88", "names nearly the same", None),
@@ -86,21 +101,78 @@ def person_comparisons() -> list[dict[str, Any]]:
         _comparison("birth_date", [
             ("birth_date_l = birth_date_r", "same birth date", None),
             ("substr(birth_date_l, 1, 7) = substr(birth_date_r, 1, 7)", "same birth month", None),
-            ("damerau_levenshtein(birth_date_l, birth_date_r) <= 1", "birth date one slip apart", None),
+            # One digit mistyped or two adjacent ones swapped (also across a dash), or day and month swapped.
+            (_slips("replace(birth_date_l, '-', '')", "replace(birth_date_r, '-', '')", 1) + " OR "
+             "substr(birth_date_l, 1, 4) = substr(birth_date_r, 1, 4) AND substr(birth_date_l, 6, 2) = "
+             "substr(birth_date_r, 9, 2) AND substr(birth_date_l, 9, 2) = substr(birth_date_r, 6, 2)",
+             "birth date one slip apart", None),
         ]),
         _comparison("gender", [("gender_l = gender_r", "same gender", None)]),
         _comparison("phone", [
             ("phone_l = phone_r", "same phone", None),
-            ("damerau_levenshtein(phone_l, phone_r) <= 1", "phone one slip apart", None),
-            ("damerau_levenshtein(phone_l, phone_r) <= 2", "phone two slips apart", None),
+            (_slips("phone_l", "phone_r", 1), "phone one slip apart", None),
+            (_slips("phone_l", "phone_r", 2), "phone two slips apart", None),
         ]),
         _comparison("address", [
             ("address_l = address_r", "same address", None),
+            *_latin_address_levels(),
             ("road_l = road_r AND number_l = number_r", "same road and number", None),
             ("street_l = street_r AND road_l = road_r", "same road", None),
             ("jaro_winkler_similarity(address_l, address_r) >= 0.9", "addresses nearly the same", None),
             ("street_l = street_r", "same street", None),
         ], null="address_l IS NULL OR address_r IS NULL"),
+    ]
+
+
+def _slips(left: str, right: str, slips: int) -> str:
+    """At most ``slips`` characters mistyped, added, dropped or swapped with their neighbour (Damerau-Levenshtein).
+
+    The cheaper Levenshtein distance, at most two per slip, is tested first: most pairs fail it, and the slower
+    Damerau-Levenshtein is then never computed for them.
+    """
+    return f"(levenshtein({left}, {right}) <= {2 * slips} AND damerau_levenshtein({left}, {right}) <= {slips})"
+
+
+def _alike(left: str, right: str) -> str:
+    """Two Latin names that Jaro-Winkler finds alike (a slip or two apart; cheaper than Damerau-Levenshtein)."""
+    return f"jaro_winkler_similarity({left}, {right}) >= 0.88"
+
+
+def _latin_name_levels() -> list[tuple[str, str, str | None]]:
+    both = "latin_l AND latin_r AND "
+    same_one_near_other = (f"(surname_l = surname_r AND {_alike('given_l', 'given_r')} OR "
+                           f"given_l = given_r AND {_alike('surname_l', 'surname_r')})")
+    near_both = (f"({_alike('surname_l', 'surname_r')} AND {_alike('given_l', 'given_r')} OR "
+                 f"{_alike('surname_l', 'given_r')} AND {_alike('given_l', 'surname_r')})")
+    return [
+        (both + "surname_l = given_r AND given_l = surname_r", "surname and given name swapped", None),
+        (both + same_one_near_other, "one part the same, the other nearly", None),
+        (both + near_both, "both parts nearly the same", None),
+        (both + "surname_l = surname_r", "same surname", None),
+        (both + "given_l = given_r", "same given name", None),
+        (both + f"({_alike('surname_l', 'surname_r')} OR surname_l = given_r OR given_l = surname_r)",
+         "surname alike, or one part in place of the other", None),
+        ("latin_l AND latin_r", "different Latin names", None),
+    ]
+
+
+def _latin_address_levels() -> list[tuple[str, str, str | None]]:
+    # Equalities first in each condition: most pairs fail them, and the similarities are then not computed.
+    both = "latin_address_l AND latin_address_r AND "
+    road = "jaro_winkler_similarity(road_l, road_r) >= 0.9"
+    place = "(street_l = street_r OR postcode_l = postcode_r)"
+    near_place = f"(jaro_winkler_similarity(street_l, street_r) >= 0.9 OR {_slips('postcode_l', 'postcode_r', 1)})"
+    return [
+        (both + f"number_l = number_r AND {place} AND {road}", "same house", None),
+        (both + f"{place} AND {road}", "same road in the same place", None),
+        (both + "street_l = street_r AND postcode_l = postcode_r", "same place", None),
+        (both + f"{road} AND (number_l = number_r OR {near_place})", "same road, nearly the same place", None),
+        (both + road, "same road elsewhere", None),
+        (both + place, "same locality or postcode", None),
+        (both + near_place, "nearly the same locality or postcode", None),
+        # An address whose parts are unknown (the parser reads Chinese addresses only) is compared whole.
+        (both + "jaro_winkler_similarity(address_l, address_r) >= 0.9", "Latin addresses nearly the same", None),
+        ("latin_address_l AND latin_address_r", "different Latin addresses", None),
     ]
 
 
@@ -144,6 +216,9 @@ PERSON_BLOCKS = (
     "l.phone = r.phone",
     "l.road = r.road AND l.number = r.number AND l.surname = r.surname",
     "l.street = r.street AND l.number = r.number",
+    "l.postcode = r.postcode AND l.number = r.number",
+    "l.birth_date = r.birth_date AND l.street = r.street",
+    "l.birth_date = r.birth_date AND l.postcode = r.postcode",
 )
 ENTERPRISE_BLOCKS = (
     "l.name = r.name",
@@ -156,6 +231,8 @@ ENTERPRISE_BLOCKS = (
 # Without enough keyed groups to learn what a match looks like, EM learns it from pairs blocked on these
 # (each rule leaves its own columns' parameters to the other rule).
 MIN_LABELLED_GROUPS = 200
+# Without them, the share of matching pairs is what a first scoring of pairs at or above this probability finds.
+PRIOR_SCAN = 0.01
 EM_BLOCKS = {
     "person": ("l.birth_date = r.birth_date", "l.pinyin = r.pinyin"),
     "enterprise": ("l.core = r.core", "l.road = r.road AND l.number = r.number"),
@@ -167,20 +244,23 @@ def _unanchored(rule: str) -> str:
 
 
 def prepare(con: duckdb.DuckDBPyConnection, features: pa.Table, entity_type: str) -> None:
-    """Table ``m``: the features plus what comparisons read (pinyin and surname, or an enterprise name's core)."""
+    """Table ``m``: the features plus what comparisons read (pinyin, surname and given name, and whether name
+    and address are written in Latin letters; or an enterprise name's core)."""
     con.register("features_in", features)
     columns = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" if c in features.column_names else f"NULL::VARCHAR AS {c}"
-                        for c in FEATURES)
+                        for c in (*FEATURES, *OPTIONAL_FEATURES))
     anchor = "anchor" if "anchor" in features.column_names else "NULL::VARCHAR AS anchor"
-    duck.run(con, f"CREATE OR REPLACE TABLE m0 AS SELECT CAST(mention_id AS BIGINT) AS unique_id, {columns}, {anchor} "  # noqa: S608
-                "FROM features_in")
+    duck.run(con, f"""CREATE OR REPLACE TABLE m0 AS
+                      SELECT CAST(mention_id AS BIGINT) AS unique_id, {columns}, {anchor},
+                             {_LATIN.format(column="name")} AS latin, {_LATIN.format(column="address")} AS latin_address
+                      FROM features_in""")  # noqa: S608
     con.unregister("features_in")
     names = [row[0] for row in duck.run(con, "SELECT DISTINCT name FROM m0 WHERE name IS NOT NULL")]
     if entity_type == "person":
         splits = [split_name(n) for n in names]
         derived = pa.table({"name": names, "pinyin": [name_pinyin(n) for n in names],
                             "surname": [s for s, _ in splits], "given": [g for _, g in splits]})
-        extra = "d.pinyin, d.surname, d.given"
+        extra = f"d.pinyin, {_name_part('surname')}, {_name_part('given')}"
     else:
         derived = pa.table({"name": names, "core": [_core(n) for n in names]})
         extra = "d.core"
@@ -188,6 +268,17 @@ def prepare(con: duckdb.DuckDBPyConnection, features: pa.Table, entity_type: str
     duck.run(con, f"CREATE OR REPLACE TABLE m AS SELECT m0.*, {extra} FROM m0 LEFT JOIN derived d USING (name)")  # noqa: S608
     con.unregister("derived")
     duck.run(con, "DROP TABLE m0")
+
+
+# A name or address written in letters, none of them Chinese characters.
+_LATIN = "coalesce(regexp_matches({column}, '\\p{{L}}') AND NOT regexp_matches({column}, '\\p{{Han}}'), false)"
+
+
+def _name_part(part: str) -> str:
+    """A surname or given name as compared: a Latin one as lower-case letters only (Zoë O'Brien-Smith → zoe,
+    obriensmith), missing when empty."""
+    return (f"CASE WHEN m0.latin THEN nullif(regexp_replace(lower(strip_accents(d.{part})), '[^\\p{{L}}]', '', 'g'), "
+            f"'') ELSE d.{part} END AS {part}")
 
 
 def _core(name: str) -> str:
@@ -305,12 +396,59 @@ def _score(con: duckdb.DuckDBPyConnection, entity_type: str, settings: LinkSetti
         else:  # too few keys to learn from: expectation maximisation on pairs that agree on something strong
             for rule in EM_BLOCKS[entity_type]:
                 linker.training.estimate_parameters_using_expectation_maximisation(rule)
+            # Every match must then be found by its scores: free the u of the matches among the sampled pairs,
+            # with the share of matches a first scoring finds.  (Keyed data, whose matches are mostly anchored,
+            # keeps the sampled u: freed there, it linked enterprises sharing a building on the district bench.)
+            spec = _discount_matches(dict(linker.misc.save_model_to_json()), _prior_from_scores(con, linker),
+                                     _u_floor(con, settings))
+            linker = Linker(DuckDBAPI(con.cursor()).register("m", dataset_display_name="mentions (trained)"), spec,
+                            log_level=logging.ERROR)
     predictions = linker.inference.predict(threshold_match_probability=settings.lower, warning_mode="never")
     evidence = ", ".join(f"'{c['output_column_name']}', round(mw_{c['output_column_name']}, 2)"
                          for c in comparisons)
     duck.run(con, f"""INSERT INTO pairs SELECT unique_id_l, unique_id_r, match_probability,
                     CAST(json_object({evidence}) AS VARCHAR) FROM {predictions.physical_name}""")  # noqa: S608
     return dict(linker.misc.save_model_to_json())
+
+
+def _prior_from_scores(con: duckdb.DuckDBPyConnection, linker: Any) -> float:
+    """The probability that two random mentions match, as a first scoring finds it: the expected number of
+    matches among the scored pairs (the sum of their probabilities), and the anchored pairs, over all pairs."""
+    scored = linker.inference.predict(threshold_match_probability=PRIOR_SCAN, warning_mode="never")
+    found, anchored, total = duck.run(con, f"""
+        SELECT (SELECT coalesce(sum(match_probability), 0) FROM {scored.physical_name}),
+               (SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM (SELECT count(*) AS n FROM m
+                WHERE anchor IS NOT NULL GROUP BY anchor)),
+               (SELECT count(*) FROM m)""")[0]  # noqa: S608
+    scored.drop_table_from_database_and_remove_from_cache()
+    pairs = int(total) * (int(total) - 1) / 2
+    return float(min(max((float(found) + float(anchored)) / pairs, 1.0 / pairs), 0.5))
+
+
+def _u_floor(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> float:
+    """The smallest u that random sampling can tell apart from none: one pair among those it compared."""
+    total = int(duck.run(con, "SELECT count(*) FROM m")[0][0])
+    return 1.0 / max(min(settings.u_pairs, total * (total - 1) / 2), 1.0)
+
+
+def _discount_matches(model: dict[str, Any], prior: float, floor: float) -> dict[str, Any]:
+    """The model with each level's u freed of the true matches that random sampling counted as non-matches.
+
+    A random pair matches with probability ``prior``, so a sampled share ``u`` of pairs at a level holds
+    ``prior·m`` of matches: where records have many duplicates (FEBRL 3's 5,000 records of 2,000 persons) that
+    share outweighs the non-matches at the strongest levels, and caps their weight near ``log2(1/prior)``.
+    The non-matches' share is ``(u − prior·m) / (1 − prior)``: lower than ``u`` at a level that speaks for a
+    match (``m > u``), a little higher at one that speaks against; never less than ``floor`` nor more than 1.
+    """
+    out = copy.deepcopy(model)
+    out["probability_two_random_records_match"] = prior
+    for comparison in out["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            m, u = level.get("m_probability"), level.get("u_probability")
+            if level.get("is_null_level") or not isinstance(m, float) or not isinstance(u, float):
+                continue
+            level["u_probability"] = min(max((u - prior * m) / (1.0 - prior), min(floor, u)), 1.0)
+    return out
 
 
 def _cluster(con: duckdb.DuckDBPyConnection, settings: LinkSettings, decisions: list[Decision] | tuple[Decision, ...],
