@@ -8,9 +8,9 @@ time is refused and the refusal is on the log; a permitted call's log entry is w
 returned (fail closed).  Values are shown by their default display (张*三, 138****5678 …) except the items the
 grant names in full.
 
-Rows are read through :func:`govlink.ingest.service.read_version_columns` a column at a time and queried in
-DuckDB.  A version never changes once written, so its columns are kept in memory (within a byte budget) and
-a query costs a DuckDB scan, not a database read.
+Rows are read through :func:`govlink.ingest.service.read_version_columns` a column at a time and queried with
+Arrow's compute kernels.  A version never changes once written, so its columns are kept in memory (within a
+byte budget) and a query costs a vectorised scan, not a database read.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import hashlib
 import json
 import threading
@@ -27,8 +28,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -39,7 +40,6 @@ from govlink.catalog.vocabulary import ShareType, Status
 from govlink.db.base import utcnow
 from govlink.ingest import service as ingest
 from govlink.ingest.models import DataVersion
-from govlink.kit import duck
 from govlink.kit.canonical import canonical_json
 from govlink.kit.errors import Conflict, InvalidInput, NotFound
 from govlink.registry import service as registry
@@ -190,25 +190,6 @@ class ColumnCache:
 
 
 COLUMNS = ColumnCache()
-_DUCK = duckdb.connect()
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _where(conditions: Sequence[RowCondition], fields: dict[str, str]) -> tuple[str, list[Any]]:
-    clauses: list[str] = ["_accepted = 1"]
-    parameters: list[Any] = []
-    for condition in conditions:
-        column = _quote(fields[condition.item])
-        if condition.op == "in":
-            clauses.append(f"list_contains(?, {column})")
-            parameters.append(list(condition.values))
-        else:
-            clauses.append("(" + " OR ".join(f"starts_with({column}, ?)" for _ in condition.values) + ")")
-            parameters.extend(condition.values)
-    return " AND ".join(clauses), parameters
 
 
 # --- cursors ------------------------------------------------------------------------------------------------
@@ -413,25 +394,31 @@ def _run(session: Session, version: DataVersion, columns: _Columns, conditions: 
 
 def _scan(table: pa.Table, conditions: Sequence[RowCondition], compare: dict[str, str], sort: Sequence[SortKey],
           selected: Sequence[str], limit: int | None, offset: int) -> tuple[int, pa.Table]:
-    """The rows of ``table`` (with ``_record`` and ``_accepted``) matching ``conditions`` (items compared through
-    their ``compare`` fields), sorted, from ``offset``: their number and ``selected`` of the page."""
-    where, parameters = _where(conditions, compare)
-    order = ", ".join([*(f"{_quote(compare[s.item])} {'DESC' if s.descending else 'ASC'} NULLS LAST"
-                         for s in sort), "_record"])
-    chosen = ", ".join(_quote(f) for f in dict.fromkeys(selected)) or "_record"
-    connection = _DUCK.cursor()
-    try:
-        connection.register("v", table)
-        if limit is None:
-            page = connection.sql(f"SELECT {chosen} FROM v WHERE {where} ORDER BY {order} OFFSET ?",  # noqa: S608
-                                  params=[*parameters, offset]).to_arrow_table()
-            return page.num_rows + offset, page
-        total = int(duck.run(connection, f"SELECT count(*) FROM v WHERE {where}", parameters)[0][0])  # noqa: S608
-        page = connection.sql(f"SELECT {chosen} FROM v WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",  # noqa: S608
-                              params=[*parameters, limit, offset]).to_arrow_table()
-    finally:
-        connection.close()
-    return total, page
+    """The rows of ``table`` (with ``_record`` and ``_accepted``, in record order) matching ``conditions`` (items
+    compared through their ``compare`` fields), sorted, from ``offset``: their number and ``selected`` of the page.
+
+    Arrow compute kernels over the cached columns: the matching rows are found as indices, only the sort keys
+    are gathered to order them, and only the page's rows of the selected columns are taken."""
+    mask = pc.fill_null(pc.cast(table["_accepted"], pa.bool_()), False)
+    for condition in conditions:
+        column = table[compare[condition.item]]
+        if not pa.types.is_string(column.type):
+            column = pc.cast(column, pa.string())
+        if condition.op == "in":
+            hit = pc.is_in(column, value_set=pa.array(list(condition.values), pa.string()))
+        else:
+            hit = functools.reduce(pc.or_, (pc.starts_with(column, pattern=v) for v in condition.values))
+        mask = pc.and_(mask, pc.fill_null(hit, False))
+    indices = pc.indices_nonzero(mask)
+    if sort:
+        keys = [compare[s.item] for s in sort]
+        ordered = pc.sort_indices(table.select(list(dict.fromkeys([*keys, "_record"]))).take(indices), sort_keys=[
+            *((k, "descending" if s.descending else "ascending", "at_end") for k, s in zip(keys, sort, strict=True)),
+            ("_record", "ascending", "at_end")])
+        indices = indices.take(ordered)
+    chosen = list(dict.fromkeys(selected)) or ["_record"]
+    window = indices[offset:] if limit is None else indices[offset:offset + limit]
+    return len(indices), table.select(chosen).take(window)
 
 
 # --- registry views -----------------------------------------------------------------------------------------
