@@ -108,20 +108,23 @@ def serve(
                                              show_default=False)] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (default 8000).", show_default=False)] = None,
     worker: Annotated[bool, typer.Option(help="Also run a background-job worker in this process.")] = True,
+    access_log: Annotated[bool, typer.Option(help="Print a line per HTTP request (every access to data is on "
+                                             "the transparency log either way).")] = True,
 ) -> None:
     """Serve the web app and the API (and, by default, run background jobs)."""
     target = platform(ctx)
     target.require_schema()
-    run_server(target, host or target.settings.host, port or target.settings.port, worker=worker)
+    run_server(target, host or target.settings.host, port or target.settings.port, worker=worker,
+               access_log=access_log)
 
 
-def run_server(target: Platform, host: str, port: int, *, worker: bool) -> None:
+def run_server(target: Platform, host: str, port: int, *, worker: bool, access_log: bool = True) -> None:
     import uvicorn
 
     from govlink.app import create_app
 
     web = create_app(target.settings, engine=target.engine, start_worker=worker)
-    uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=False)
+    uvicorn.run(web, host=host, port=port, log_level="info", access_log=access_log, proxy_headers=False)
 
 
 @app.command(name="worker")

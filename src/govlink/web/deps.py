@@ -7,11 +7,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from govlink.accounts import service as accounts
 from govlink.accounts.actor import ANONYMOUS, Actor
@@ -48,24 +49,41 @@ def no_write_lock(endpoint: Endpoint) -> Endpoint:
     return endpoint
 
 
-def db_session(request: Request) -> Iterator[Session]:
+async def db_session(request: Request) -> AsyncIterator[Session]:
     """One session per request, committed when the route returns without an error.
 
     A request that changes something (POST, PUT, PATCH, DELETE) runs in a transaction that holds the write
     lock from its start (:func:`govlink.db.engine.begin_writing`), unless its route is marked
-    :func:`no_write_lock`."""
-    factory = cast(sessionmaker[Session], request.app.state.sessions)
-    with factory() as session:
+    :func:`no_write_lock`.  ``async``: making a session touches no database, so a worker thread (a hop every
+    request pays for) is taken only to begin writing and to end a transaction."""
+    session = cast(sessionmaker[Session], request.app.state.sessions)()
+    try:
         route = request.scope.get("route")
         if request.method in UNSAFE_METHODS and not getattr(getattr(route, "endpoint", None), _NO_WRITE_LOCK, False):
-            begin_writing(session)
-        try:
-            yield session
-        except Exception:
-            session.rollback()
-            raise
-        else:
+            await run_in_threadpool(begin_writing, session)
+        yield session
+    except Exception:
+        await _finish(session, commit=False)
+        raise
+    else:
+        await _finish(session, commit=True)
+
+
+async def _finish(session: Session, *, commit: bool) -> None:
+    if session.in_transaction():
+        await run_in_threadpool(_end, session, commit=commit)
+    else:
+        session.close()
+
+
+def _end(session: Session, *, commit: bool) -> None:
+    try:
+        if commit:
             session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
 
 
 # scope="function": the transaction commits before the response is sent. With the default ("request") it
