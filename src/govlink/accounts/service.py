@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from govlink.accounts.actor import Actor
 from govlink.accounts.models import ApiToken, Department, LoginSession, User, UserRole
@@ -382,7 +382,11 @@ def actor_from_token(session: Session, presented: str) -> Actor | None:
     parts = presented.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
-    token = session.scalar(select(ApiToken).where(ApiToken.prefix == parts[1]))
+    # One statement for the token, its user, the user's roles and the token's department (which the call's log
+    # entry names, then found in the session): every API call asks this.
+    token = session.scalars(select(ApiToken).where(ApiToken.prefix == parts[1])
+                            .options(joinedload(ApiToken.user).joinedload(User.roles),
+                                     joinedload(ApiToken.department))).unique().first()
     now = utcnow()
     if token is None or not same(token.token_hash, sha256_hex(parts[2])):
         return None
