@@ -28,7 +28,7 @@ from govlink.catalog import ckan as catalog_ckan
 from govlink.catalog import export as catalog_export
 from govlink.catalog import pages as catalog_pages
 from govlink.catalog import routes as catalog_routes
-from govlink.db.engine import make_engine, make_sessionmaker
+from govlink.db.engine import make_engine, make_sessionmaker, writing
 from govlink.ingest import pages as ingest_pages
 from govlink.ingest import pull_routes as ingest_pull_routes
 from govlink.ingest import pulls as ingest_pulls
@@ -68,13 +68,13 @@ SECURITY_HEADERS = {
 
 
 def _purge_sessions(context: JobContext) -> dict[str, Any]:
-    with context.sessions() as session, session.begin():
+    with context.sessions() as session, writing(session):
         return {"purged": accounts.purge_expired_sessions(session)}
 
 
 def _publish_checkpoint(context: JobContext) -> dict[str, Any]:
     key = transparency.load_or_create_key(context.settings.log_key_path, context.settings.log_origin)
-    with context.sessions() as session, session.begin():
+    with context.sessions() as session, writing(session):
         checkpoint = transparency.publish_checkpoint(session, key, transparency.LogTree())
         return {"checkpoint": checkpoint.id, "size": checkpoint.size}
 

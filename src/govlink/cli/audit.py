@@ -70,7 +70,7 @@ def verify(
     target = platform(ctx)
     settings = target.settings
     witnesses = [Verifier.parse(v) for v in settings.witness_keys]
-    with target.transaction() as session:
+    with target.transaction(write=False) as session:
         report = verify_log(session, verifier, witnesses, notes)
     console.print(f"{report.entries:,} entries ({report.erased:,} erased bodies), {report.checkpoints} checkpoints, "
                   f"{report.cosignatures} witness cosignatures checked")

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from govlink.accounts.actor import Actor
 from govlink.accounts.roles import Role
-from govlink.db.engine import make_engine, make_sessionmaker
+from govlink.db.engine import make_engine, make_sessionmaker, writing
 from govlink.db.migrate import current_revision, head_revision, upgrade
 from govlink.kit.errors import GovLinkError
 from govlink.settings import Settings
@@ -75,12 +75,14 @@ class Platform:
             )
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A committed session for one command; domain errors become a one-line message."""
+    def transaction(self, *, write: bool = True) -> Iterator[Session]:
+        """A committed session for one command; domain errors become a one-line message.  A command that
+        writes holds the write lock from the start (a server may be writing beside it); ``write=False`` for one
+        that only reads, which must not hold it up."""
         self.require_schema()
         with self.sessions() as session:
             try:
-                with session.begin():
+                with writing(session) if write else session.begin():
                     yield session
             except GovLinkError as exc:
                 where = f" ({exc.field})" if exc.field else ""

@@ -21,7 +21,8 @@ def link(
 ) -> None:
     """Link every person and enterprise mentioned in the published resources (again), keeping registry IDs
     and reviewers' decisions."""
-    with platform(ctx).transaction() as session, progress_bar() as bar:
+    # Not holding the write lock from the start: scoring reads for most of the run (see relink_job).
+    with platform(ctx).transaction(write=False) as session, progress_bar() as bar:
         task = bar.add_task("reading mentions", total=1.0)
         summary = service.link(session, operator(),
                                progress=lambda step, fraction: bar.update(task, description=step, completed=fraction))
@@ -43,6 +44,6 @@ def export_links(
 ) -> None:
     """Write one line per mention: the uploaded file and its 1-based data record, the role ('' for the
     record's subject), and the registry ID it links to."""
-    with platform(ctx).transaction() as session:
+    with platform(ctx).transaction(write=False) as session:
         count = service.export_links(session, operator(), out)
     console.print(f"{count} mentions written to {out}", markup=False, highlight=False)

@@ -75,6 +75,20 @@ def begin_writing(session: Session) -> None:
     session.connection(execution_options={WRITES: True})
 
 
+@contextmanager
+def writing(session: Session) -> Iterator[Session]:
+    """``session``'s one transaction around the block, begun holding the write lock (:func:`begin_writing`):
+    committed when the block ends normally, rolled back otherwise.  For work that reads and then writes (a job
+    claimed, the log's head advanced) beside other writers."""
+    begin_writing(session)
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()
+
+
 def holds_write_lock(session: Session) -> bool:
     """Whether ``session`` is in a transaction begun by :func:`begin_writing` (one that holds SQLite's write
     lock: any other connection's write waits for it to end)."""

@@ -40,6 +40,7 @@ from govlink.catalog import service as catalog
 from govlink.catalog.models import Resource
 from govlink.catalog.vocabulary import CYCLE_DAYS, Status, UpdateCycle
 from govlink.db.base import utcnow
+from govlink.db.engine import writing
 from govlink.ingest import service
 from govlink.ingest.encoding import EncodingProblem
 from govlink.ingest.models import DataPull
@@ -562,6 +563,7 @@ def run_due_pulls(context: JobContext) -> dict[str, Any]:
 
 def _run_scheduled(context: JobContext, code: str, limits: Limits) -> str:
     try:
+        # Not begun holding the write lock: the department's database may take its time to answer.
         with context.sessions() as session, session.begin():
             try:
                 outcome = run_pull(session, SYSTEM, code, limits=limits)
@@ -571,7 +573,7 @@ def _run_scheduled(context: JobContext, code: str, limits: Limits) -> str:
     except Exception:
         # Not the department's database (run_pull scrubs and wraps all of that) but GovLink's own trouble.
         log.exception("the scheduled pull of %s failed", code)
-        with context.sessions() as session, session.begin():
+        with context.sessions() as session, writing(session):
             resource = session.scalar(select(Resource).where(Resource.code == code))
             pull = None if resource is None else session.scalar(
                 select(DataPull).where(DataPull.resource_id == resource.id))

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from govlink.db.base import utcnow
+from govlink.db.engine import begin_writing
 from govlink.jobs.models import Job, JobStatus
 from govlink.kit.errors import NotFound
 
@@ -59,13 +60,16 @@ def claim_next(session: Session, worker: str, lease: dt.timedelta, kinds: Sequen
         Job.status == JobStatus.QUEUED,
         (Job.status == JobStatus.RUNNING) & (Job.lease_until < now),
     )
-    candidates = session.scalars(
-        select(Job.id)
-        .where(runnable, Job.kind.in_(kinds), Job.run_after <= now, Job.attempts < Job.max_attempts)
-        .order_by(Job.run_after, Job.id)
-        .limit(5)
-    ).all()
-    for job_id in candidates:
+    query = (select(Job.id)
+             .where(runnable, Job.kind.in_(kinds), Job.run_after <= now, Job.attempts < Job.max_attempts)
+             .order_by(Job.run_after, Job.id)
+             .limit(5))
+    if session.scalars(query).first() is None:  # most polls find nothing, and take no write lock for it
+        session.rollback()
+        return None
+    session.rollback()
+    begin_writing(session)  # then look again holding the lock: another worker may have taken them meanwhile
+    for job_id in session.scalars(query).all():
         taken = session.execute(
             update(Job)
             .where(Job.id == job_id, runnable, Job.attempts < Job.max_attempts)

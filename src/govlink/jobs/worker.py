@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from govlink.db.base import utcnow
+from govlink.db.engine import writing
 from govlink.jobs import service
 from govlink.settings import Settings
 
@@ -77,7 +78,7 @@ class Worker:
     def enqueue_scheduled(self) -> None:
         """Queue each scheduled kind once per period (the dedupe key names the period)."""
         now = utcnow()
-        with self.sessions() as session, session.begin():
+        with self.sessions() as session, writing(session):
             for kind, period in self.schedule.items():
                 slot = int(now.timestamp() // period.total_seconds())
                 service.enqueue(session, kind, dedupe_key=f"{kind}@{slot}")
@@ -95,7 +96,7 @@ class Worker:
 
     def _run(self, job: ClaimedJob) -> None:
         def report(fraction: float, message: str) -> bool:
-            with self.sessions() as s, s.begin():
+            with self.sessions() as s, writing(s):
                 return service.report_progress(s, job.id, self.name, fraction, message, self.lease)
 
         context = JobContext(job.id, job.payload, self.sessions, self.settings, report)
@@ -105,11 +106,11 @@ class Worker:
             log.warning("job %s was taken over by another worker", job.id)
         except Exception as exc:
             log.exception("job %s (%s) failed", job.id, job.kind)
-            with self.sessions() as s, s.begin():
+            with self.sessions() as s, writing(s):
                 backoff = dt.timedelta(seconds=min(300, 5 * 2**job.attempts))
                 service.fail(s, job.id, self.name, f"{type(exc).__name__}: {exc}", retry_in=backoff)
         else:
-            with self.sessions() as s, s.begin():
+            with self.sessions() as s, writing(s):
                 service.finish(s, job.id, self.name, result)
 
     def run_forever(self) -> None:

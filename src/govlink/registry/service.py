@@ -91,7 +91,10 @@ def relink(session: Session, actor: Actor, resource_id: int) -> runs.RunSummary 
 
 
 def relink_job(context: JobContext) -> dict[str, Any]:
-    """Job: relink the resource named in the payload (queued when a version of it is published)."""
+    """Job: relink the resource named in the payload (queued when a version of it is published).
+
+    Not begun holding the write lock (:func:`~govlink.db.engine.writing`): scoring reads for most of the run,
+    and the platform's writers (the log's among them) must not wait for it all that time."""
     with context.sessions() as session, session.begin():
         summary = relink(session, SYSTEM, int(context.payload["resource_id"]))
         return summary.as_dict() if summary is not None else {"relinked": False}

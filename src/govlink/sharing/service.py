@@ -23,6 +23,7 @@ from govlink.catalog import service as catalog
 from govlink.catalog.models import Resource
 from govlink.catalog.vocabulary import ENTERPRISE_ATTRIBUTES, PERSON_ATTRIBUTES, OpenType, ShareType, Status
 from govlink.db.base import utcnow
+from govlink.db.engine import writing
 from govlink.jobs.worker import JobContext
 from govlink.kit.errors import Conflict, Forbidden, GovLinkError, InvalidInput, NotFound
 from govlink.sharing import workdays
@@ -509,7 +510,7 @@ def escalate_overdue(session: Session, *, now: dt.datetime | None = None) -> dic
 
 def escalate_overdue_job(context: JobContext) -> dict[str, Any]:
     """Job: remind and escalate (scheduled, e.g. hourly; each request is reminded and escalated once a stage)."""
-    with context.sessions() as session, session.begin():
+    with context.sessions() as session, writing(session):
         return escalate_overdue(session)
 
 

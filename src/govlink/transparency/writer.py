@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from govlink.db.engine import holds_write_lock
+from govlink.db.engine import holds_write_lock, writing
 from govlink.kit.errors import Unavailable
 from govlink.transparency.service import LogEvent, append
 
@@ -104,7 +104,7 @@ class LogWriter:
 
     def _commit(self, batch: list[_Waiting]) -> None:
         try:
-            with self._sessions() as session, session.begin():
+            with self._sessions() as session, writing(session):
                 indices = append(session, [w.event for w in batch])
         except Exception as exc:  # every waiting caller learns of it and releases nothing
             for waiting in batch:
