@@ -10,13 +10,15 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from govlink.kit import destinations
 
 Locale = Literal["zh_CN", "en"]
 
@@ -102,10 +104,20 @@ class Settings(BaseSettings):
         default=0, ge=0, le=1_000_000_000, description="Rows delivered to one application a district calendar "
         "day (a verification counts one), counted in the database; 0: no quota.",
     )
+    webhook_networks: list[str] = Field(
+        default_factory=list, description="Non-public networks (CIDR, e.g. the government extranet's 10.0.0.0/8) "
+        "that subscriptions' webhooks may reach; the server itself, link-local and other non-public addresses "
+        "are refused otherwise.",
+    )
     pseudonym_key_file: Path | None = Field(
         default=None, description="File of the secret behind departments' join-key pseudonyms; default "
         "DATA_DIR/keys/pseudonym.key, made on first use.",
     )
+
+    @field_validator("webhook_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        return [str(n) for n in destinations.networks(value)]
 
     @classmethod
     def settings_customise_sources(

@@ -10,7 +10,7 @@ import hmac
 import json
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -27,12 +27,15 @@ from govlink.db.base import utcnow
 from govlink.ingest import service as ingest
 from govlink.jobs import service as jobs
 from govlink.jobs.worker import Worker
+from govlink.kit.errors import InvalidInput
 from govlink.registry import service as registry
 from govlink.settings import Settings
 from govlink.sharing import service, subscriptions
 from govlink.sharing.schemas import ShareRequestIn, SubscriptionIn
 from tests.sharing.conftest import BASIS, ENTERPRISES, PERSONS, PURPOSE, District
 from tests.sharing.test_routes import as_user, refusals
+
+LOOPBACK = ("127.0.0.0/8",)  # the tests' subscriber listens on the loopback, which the office allows here
 
 HEADER = "姓名,公民身份号码,性别,联系电话,户籍地址,所属街道"
 
@@ -193,6 +196,11 @@ def test_the_webhook_receives_a_signed_notice(client: TestClient, session: Sessi
                                               sessions: sessionmaker[Session],
                                               make_user: Callable[..., str]) -> None:
     headers = as_user(client, make_user(Role.STEWARD, department="GA"))
+    refused = client.post("/api/sharing/subscriptions", headers=headers,
+                          json={"resource_code": district.households, "webhook_url": hook.url})
+    assert refused.status_code == 422 and "the server itself" in refused.json()["error"]["message"]
+    settings = settings.model_copy(update={"webhook_networks": list(LOOPBACK)})  # the office allows it
+    client.app.state.settings = settings  # type: ignore[attr-defined]
     made = client.post("/api/sharing/subscriptions", headers=headers,
                        json={"resource_code": district.households, "webhook_url": hook.url}).json()
     secret = made["secret"]
@@ -216,30 +224,33 @@ def test_the_webhook_receives_a_signed_notice(client: TestClient, session: Sessi
     [delivery] = client.get("/api/sharing/subscriptions").json()["subscriptions"][0]["deliveries"]
     assert (delivery["state"], delivery["attempts"], delivery["last_status"]) == ("delivered", 1, 204)
 
-    assert subscriptions.deliver_notices(session) == {"subscriptions": 1, "delivered": 0, "waiting": 0}
+    assert subscriptions.deliver_notices(session, allowed=LOOPBACK) == {"subscriptions": 1, "delivered": 0,
+                                                                        "waiting": 0}
     assert len(hook.received) == 1  # delivered once
 
 
 def test_a_failed_delivery_is_retried_later_and_recorded(session: Session, district: District, tmp_path: Path,
                                                         hook: Hook) -> None:
+    rules = replace(district.rules, webhook_networks=LOOPBACK)
     made, secret = subscriptions.subscribe(session, district.steward, SubscriptionIn(
-        resource_code=district.households, webhook_url=hook.url), district.rules)
+        resource_code=district.households, webhook_url=hook.url), rules)
     assert secret is not None
     publish_households(session, district, tmp_path, persons=4)
     publish_households(session, district, tmp_path, persons=3)
     hook.answers = [500]
     start = utcnow()
 
-    first = subscriptions.deliver_notices(session, now=start)
+    first = subscriptions.deliver_notices(session, allowed=LOOPBACK, now=start)
     assert first == {"subscriptions": 1, "delivered": 0, "waiting": 1}  # the second waits behind the first
     [out] = subscriptions.subscription_out(session, made).deliveries
     assert (out.state, out.attempts, out.last_status, out.last_error) == (
         "pending", 1, 500, "the webhook answered HTTP 500")
     assert out.next_attempt_at == start + dt.timedelta(minutes=1)
-    assert subscriptions.deliver_notices(session, now=start + dt.timedelta(seconds=30))["delivered"] == 0
+    assert subscriptions.deliver_notices(session, allowed=LOOPBACK, now=start + dt.timedelta(seconds=30))[
+        "delivered"] == 0
     assert len(hook.received) == 1  # not before its time
 
-    again = subscriptions.deliver_notices(session, now=start + dt.timedelta(minutes=2))
+    again = subscriptions.deliver_notices(session, allowed=LOOPBACK, now=start + dt.timedelta(minutes=2))
     assert again["delivered"] == 2
     versions = [json.loads(body)["version"] for _, body in hook.received]
     assert versions == [2, 2, 3]  # in order, the failed one first
@@ -250,7 +261,8 @@ def test_a_failed_delivery_is_retried_later_and_recorded(session: Session, distr
 def test_an_unreachable_webhook_is_given_up_after_its_last_attempt(session: Session, district: District,
                                                                    tmp_path: Path) -> None:
     made, _ = subscriptions.subscribe(session, district.steward, SubscriptionIn(
-        resource_code=district.households, webhook_url="http://127.0.0.1:9/"), district.rules)
+        resource_code=district.households, webhook_url="http://127.0.0.1:9/"),
+        replace(district.rules, webhook_networks=LOOPBACK))
     publish_households(session, district, tmp_path, persons=4)
 
     def unreachable(url: str, body: bytes, headers: Mapping[str, str]) -> int:
@@ -264,3 +276,26 @@ def test_an_unreachable_webhook_is_given_up_after_its_last_attempt(session: Sess
     assert (out.state, out.attempts, out.last_status) == ("failed", subscriptions.MAX_ATTEMPTS, None)
     assert out.last_error == "ConnectError: connection refused"
     assert subscriptions.deliver_notices(session, send=unreachable, now=moment)["waiting"] == 0  # moved on
+
+
+def test_a_webhook_may_not_lead_to_the_platform_or_its_network(session: Session, district: District,
+                                                               tmp_path: Path) -> None:
+    for url in ("http://127.0.0.1:8000/", "http://localhost/", "http://169.254.169.254/latest/meta-data/",
+                "http://10.1.2.3/hook", "http://[::1]/", "http://[::ffff:127.0.0.1]/", "http://0.0.0.0/"):
+        with pytest.raises(InvalidInput) as refused:
+            subscriptions.subscribe(session, district.steward, SubscriptionIn(
+                resource_code=district.households, webhook_url=url), district.rules)
+        assert refused.value.field == "webhook_url" and "GOVLINK_WEBHOOK_NETWORKS" in refused.value.message
+    # The extranet the office allowed is reached; a name is judged by what it resolves to, before each notice.
+    intranet = replace(district.rules, webhook_networks=("10.0.0.0/8",))
+    subscriptions.subscribe(session, district.steward, SubscriptionIn(
+        resource_code=district.households, webhook_url="http://10.1.2.3/hook"), intranet)
+    made, _ = subscriptions.subscribe(session, district.steward, SubscriptionIn(
+        resource_code=district.households, webhook_url="http://hooks.invalid/govlink"), district.rules)
+    publish_households(session, district, tmp_path, persons=4)
+    with pytest.raises(subscriptions.Unreachable, match="does not resolve"):
+        subscriptions.post_notice("http://hooks.invalid/govlink", b"{}", {})
+    subscriptions.deliver_notices(session, now=utcnow())
+    out = next(s for s in subscriptions.subscriptions_of(session, district.steward) if s.id == made.id)
+    [delivery] = subscriptions.subscription_out(session, out).deliveries
+    assert delivery.last_status is None and "Unreachable" in delivery.last_error

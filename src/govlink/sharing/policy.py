@@ -61,12 +61,14 @@ class SharingRules:
     answer_days: int = 10
     compliance_check: bool = False
     max_grant_days: int = 365
+    webhook_networks: tuple[str, ...] = ()  # non-public networks webhooks may reach (see kit.destinations)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SharingRules:
         return cls(information_office=settings.information_office, answer_days=settings.sharing_answer_days,
                    compliance_check=settings.sharing_compliance_check,
-                   max_grant_days=settings.sharing_max_grant_days)
+                   max_grant_days=settings.sharing_max_grant_days,
+                   webhook_networks=tuple(settings.webhook_networks))
 
 
 def first_state(share_type: str, rules: SharingRules) -> RequestState:

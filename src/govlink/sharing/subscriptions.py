@@ -23,6 +23,7 @@ notice is given up and the next one tried; the feed still lists it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import secrets
@@ -39,6 +40,7 @@ from govlink.catalog import service as catalog
 from govlink.catalog.vocabulary import Status
 from govlink.db.base import utcnow
 from govlink.jobs.worker import JobContext
+from govlink.kit import destinations
 from govlink.kit.canonical import canonical_json
 from govlink.kit.errors import Conflict, InvalidInput, NotFound
 from govlink.sharing import delivery
@@ -65,8 +67,13 @@ MAX_ATTEMPTS = 8
 NOTICES_PER_RUN = 100  # per subscription and job run, so one busy subscriber cannot hold up the others
 SHOWN_DELIVERIES = 10
 
-# Sends one signed notice: (url, body, headers) → the HTTP status; raises httpx.HTTPError when there is none.
+# Sends one signed notice: (url, body, headers) → the HTTP status; raises httpx.HTTPError when there is none, or
+# Unreachable when the URL leads where the platform may not send.
 Send = Callable[[str, bytes, Mapping[str, str]], int]
+
+
+class Unreachable(Exception):
+    """A webhook whose address the platform may not reach (itself, its own or a private network)."""
 
 
 # --- subscribing --------------------------------------------------------------------------------------------
@@ -82,6 +89,11 @@ def subscribe(session: Session, actor: Actor, data: SubscriptionIn, rules: Shari
     if actor.department_id is None:
         forbid(session, actor, "department", "subscriptions are a department's: sign in as one of its officials",
                context)
+    if data.webhook_url is not None:  # an address written in the URL; a host name is checked before each notice
+        why = destinations.refusal(data.webhook_url, destinations.networks(rules.webhook_networks), resolver=None)
+        if why is not None:
+            raise InvalidInput(f"the platform does not send to this webhook: {why} (the information office can "
+                               "allow a network with GOVLINK_WEBHOOK_NETWORKS)", field="webhook_url")
     resource = None
     if data.resource_code is not None:
         resource = catalog.resource_by_code(session, actor, data.resource_code)
@@ -238,8 +250,12 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def post_notice(url: str, body: bytes, headers: Mapping[str, str]) -> int:
-    """POST one notice, waiting at most :data:`WEBHOOK_TIMEOUT` seconds; redirects are not followed."""
+def post_notice(url: str, body: bytes, headers: Mapping[str, str], *, allowed: Sequence[str] = ()) -> int:
+    """POST one notice, waiting at most :data:`WEBHOOK_TIMEOUT` seconds; redirects are not followed.  Every
+    address the host resolves to must be public or in the ``allowed`` networks (:class:`Unreachable`)."""
+    why = destinations.refusal(url, destinations.networks(allowed))
+    if why is not None:
+        raise Unreachable(f"the platform does not send to this webhook: {why}")
     with httpx.Client(timeout=WEBHOOK_TIMEOUT, follow_redirects=False) as client:
         return client.post(url, content=body, headers=dict(headers)).status_code
 
@@ -265,7 +281,7 @@ def _attempt(session: Session, subscription: Subscription, notice: NoticeOut, se
     try:  # no write is pending while the subscriber answers, so no database lock waits on it
         status = send(subscription.webhook_url, body, headers)
         error = "" if 200 <= status < 300 else f"the webhook answered HTTP {status}"
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, Unreachable) as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
     if found is None:
         found = WebhookDelivery(subscription_id=subscription.id, notice=notice.id, state="pending", attempts=0,
@@ -285,10 +301,13 @@ def _attempt(session: Session, subscription: Subscription, notice: NoticeOut, se
     return found.state != "pending"
 
 
-def deliver_notices(session: Session, *, send: Send = post_notice, now: dt.datetime | None = None) -> dict[str, int]:
+def deliver_notices(session: Session, *, send: Send | None = None, allowed: Sequence[str] = (),
+                    now: dt.datetime | None = None) -> dict[str, int]:
     """POST every webhook subscription's undelivered notices in order (up to :data:`NOTICES_PER_RUN` each),
-    committing each attempt; a subscription whose notice failed waits for its retry before its next one."""
+    committing each attempt; a subscription whose notice failed waits for its retry before its next one.
+    ``allowed``: the non-public networks webhooks may reach (:func:`post_notice`)."""
     now = now or utcnow()
+    send = send or functools.partial(post_notice, allowed=allowed)
     hooked: Sequence[Subscription] = session.scalars(
         select(Subscription).where(Subscription.webhook_url.is_not(None), Subscription.cancelled_at.is_(None))
         .order_by(Subscription.id)).all()
@@ -321,7 +340,7 @@ def _delivered_through(subscription: Subscription) -> int:
 def deliver_notices_job(context: JobContext) -> dict[str, Any]:
     """Job: deliver the webhooks' notices (scheduled every minute)."""
     with context.sessions() as session:
-        return deliver_notices(session)
+        return deliver_notices(session, allowed=context.settings.webhook_networks)
 
 
 # --- out ----------------------------------------------------------------------------------------------------
