@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Column, Integer, MetaData, String, Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from govlink.accounts.actor import Actor
@@ -222,14 +222,23 @@ def _relink_type(session: Session, con: duckdb.DuckDBPyConnection, entity_type: 
 
 def _move_kept(session: Session, con: duckdb.DuckDBPyConnection, resource_id: int) -> None:
     """Unchanged records keep their mentions; only where they now are (version, record) is updated."""
-    moved = duck.run(con, """SELECT k.mention_key, k.version_id, k.record FROM kept k
-                             JOIN existing e USING (mention_key)
-                             WHERE e.version_id <> k.version_id OR e.record <> k.record""")
-    if not moved:
+    moved = con.sql("""SELECT k.mention_key, k.version_id, k.record FROM kept k
+                       JOIN existing e USING (mention_key)
+                       WHERE e.version_id <> k.version_id OR e.record <> k.record""").to_arrow_table()
+    if not moved.num_rows:
         return
-    ids = dict(session.connection().execute(select(RegistryMention.mention_key, RegistryMention.id).where(
-        RegistryMention.resource_id == resource_id)).all())
-    statement = update(RegistryMention.__table__).where(RegistryMention.id == bindparam("mention")).values(  # type: ignore[arg-type]
-        version_id=bindparam("version"), record=bindparam("at"))
-    session.connection().execute(statement, [{"mention": ids[key], "version": int(v), "at": int(r)}
-                                             for key, v, r in moved if key in ids])
+    # Every unchanged record of the resource moves to the new version: one UPDATE … FROM a temporary table filled
+    # in bulk, not an UPDATE per record.
+    connection = session.connection()
+    _MOVED.drop(connection, checkfirst=True)
+    _MOVED.create(connection)
+    append_arrow(session, _MOVED.name, moved)
+    mentions = RegistryMention.__table__
+    session.execute(update(mentions).where(  # type: ignore[arg-type]
+        mentions.c.mention_key == _MOVED.c.mention_key, mentions.c.resource_id == resource_id).values(
+        version_id=_MOVED.c.version_id, record=_MOVED.c.record))
+    _MOVED.drop(connection)
+
+
+_MOVED = Table("registry_moved_mentions", MetaData(), Column("mention_key", String(96), primary_key=True),
+               Column("version_id", Integer), Column("record", Integer), prefixes=["TEMPORARY"])
