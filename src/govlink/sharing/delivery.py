@@ -48,7 +48,7 @@ from govlink.sharing.models import Grant
 from govlink.sharing.policy import filters_refusal, is_masked, items_refusal, mask_item, same_purpose
 from govlink.sharing.quotas import application_name
 from govlink.sharing.schemas import MAX_LIMIT, QueryPage, RegistryPage, RowCondition, SortKey
-from govlink.sharing.service import REGISTRY_ITEMS, department_code, forbid, is_active
+from govlink.sharing.service import REGISTRY_ITEMS, department_code, forbid, is_active, refuse_unless_in_force
 from govlink.transparency.service import LogEvent
 from govlink.transparency.writer import record_committed
 
@@ -130,11 +130,7 @@ def _check_grant(session: Session, actor: Actor, grant: Grant, purpose: str, now
         forbid(session, actor, "resource", f"grant {grant.id} is not for resource {resource.code}", context)
     if resource is None and grant.registry_view != registry_view:
         forbid(session, actor, "resource", f"grant {grant.id} is not for the {registry_view} registry", context)
-    if grant.revoked_at is not None:
-        forbid(session, actor, "revoked", f"grant {grant.id} was revoked: {grant.revoke_reason}", context)
-    if not grant.valid_from <= now < grant.valid_until:
-        forbid(session, actor, "expired", f"grant {grant.id} is valid from {grant.valid_from:%Y-%m-%d %H:%M} until "
-               f"{grant.valid_until:%Y-%m-%d %H:%M} (UTC)", context)
+    refuse_unless_in_force(session, actor, grant, now, context)
     if not same_purpose(purpose, grant.purpose):
         forbid(session, actor, "purpose", f"grant {grant.id} is for the purpose {grant.purpose!r}", context)
     _for_application(session, actor, [grant], context)

@@ -24,7 +24,7 @@ from govlink.ingest.models import DataVersion
 from govlink.kit.errors import NotFound
 from govlink.sharing.models import Grant
 from govlink.sharing.schemas import OpenGrantPage
-from govlink.sharing.service import forbid
+from govlink.sharing.service import forbid, refuse_unless_in_force
 from govlink.transparency.service import LogEvent
 from govlink.transparency.writer import record_committed
 
@@ -49,11 +49,7 @@ def granted_data(session: Session, actor: Actor, grant_id: int, *, now: dt.datet
     context = {"grant": grant.id, "request": grant.request_id, "resource": resource.code, "open_application": True}
     if grant.applicant_id is None or grant.applicant_id != actor.user_id:
         forbid(session, actor, "holder", f"grant {grant.id} was not given to your account", context)
-    if grant.revoked_at is not None:
-        forbid(session, actor, "revoked", f"grant {grant.id} was revoked: {grant.revoke_reason}", context)
-    if not grant.valid_from <= now < grant.valid_until:
-        forbid(session, actor, "expired", f"grant {grant.id} is valid from {grant.valid_from:%Y-%m-%d %H:%M} until "
-               f"{grant.valid_until:%Y-%m-%d %H:%M} (UTC)", context)
+    refuse_unless_in_force(session, actor, grant, now, context)
     if resource.open_type == OpenType.CLOSED:
         forbid(session, actor, "closed", f"resource {resource.code} is no longer open", context)
     version = ingest.published_version(session, resource)

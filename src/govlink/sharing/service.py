@@ -437,6 +437,16 @@ def is_active(grant: Grant, now: dt.datetime) -> bool:
     return grant.revoked_at is None and grant.valid_from <= now < grant.valid_until
 
 
+def refuse_unless_in_force(session: Session, actor: Actor, grant: Grant, now: dt.datetime,
+                           context: Mapping[str, Any]) -> None:
+    """Refuse (and log) a call under a revoked grant, or one outside its validity."""
+    if grant.revoked_at is not None:
+        forbid(session, actor, "revoked", f"grant {grant.id} was revoked: {grant.revoke_reason}", context)
+    if not grant.valid_from <= now < grant.valid_until:
+        forbid(session, actor, "expired", f"grant {grant.id} is valid from {grant.valid_from:%Y-%m-%d %H:%M} until "
+               f"{grant.valid_until:%Y-%m-%d %H:%M} (UTC)", context)
+
+
 def list_grants(session: Session, actor: Actor, *, active_at: dt.datetime | None = None) -> list[Grant]:
     """Grants the actor's department holds or gave (a citizen's or an enterprise's own; every grant for the
     overseers); only those in force at ``active_at`` when it is given."""
