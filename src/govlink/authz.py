@@ -213,7 +213,7 @@ MATRIX: dict[str, Rule] = {
     "sharing.page.decide": Rule(DECIDERS),
     "sharing.page.inbox": Rule(DECIDERS),
     "sharing.page.grants": Rule(STAFF | PUBLIC),
-    "sharing.page.revoke": Rule(DECIDERS | PUBLIC),  # an applicant gives up their own grant
+    "sharing.page.revoke": Rule(OFFICIALS | PUBLIC),  # as the API: the service checks who may (may_revoke)
     "sharing.page.open_data": Rule(PUBLIC),  # the service checks the grant is the applicant's
     "sharing.page.open_download": Rule(PUBLIC),
     "sharing.page.grant_data": Rule(REQUESTERS),  # the service checks the grant is the department's

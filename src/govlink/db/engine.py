@@ -95,13 +95,6 @@ def holds_write_lock(session: Session) -> bool:
     return session.in_transaction() and bool(session.connection().get_execution_options().get(WRITES))
 
 
-@contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A session that commits when the block ends normally and rolls back otherwise."""
-    with factory() as session, session.begin():
-        yield session
-
-
 def after_transaction(session: Session, write: Callable[[Session], object]) -> None:
     """Run ``write`` in a short transaction of its own once ``session``'s transaction has ended, committed or not.
 

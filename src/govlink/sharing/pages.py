@@ -94,15 +94,19 @@ def _request_in(form: FormData) -> ShareRequestIn:
     scope_values = [v.strip() for v in _SPLIT.split(str(form.get("scope_values", ""))) if v.strip()]
     scope = [{"item": scope_item, "op": str(form.get("scope_op", "in")), "values": scope_values}] \
         if scope_item and scope_values else []
-    days = str(form.get("days", "")).strip()
-    if not days.isdigit():
-        raise InvalidInput("say for how many days the data is needed", field="days")
     return ShareRequestIn.model_validate({
         "resource_code": str(form.get("resource_code", "")).strip() or None,
         "application": str(form.get("application", "")).strip() or None,
         "purpose": str(form.get("purpose", "")), "legal_basis": str(form.get("legal_basis", "")),
         "scenario": str(form.get("scenario", "")), "items": [str(i) for i in form.getlist("items")],
-        "unmasked_items": [str(i) for i in form.getlist("unmasked_items")], "row_scope": scope, "days": int(days)})
+        "unmasked_items": [str(i) for i in form.getlist("unmasked_items")], "row_scope": scope, "days": _days(form)})
+
+
+def _days(form: FormData) -> int:
+    days = str(form.get("days", "")).strip()
+    if not days.isdigit():
+        raise InvalidInput("say for how many days the data is needed", field="days")
+    return int(days)
 
 
 @router.post("/sharing/requests", name="sharing.page.submit")
@@ -145,14 +149,11 @@ async def apply_page(code: str, request: Request, session: DbSession, actor: Cur
                      settings: AppSettings) -> Response:
     """File the application; on a mistake the form comes back filled in, with what to fix."""
     form = await request.form()
-    days = str(form.get("days", "")).strip()
     try:
-        if not days.isdigit():
-            raise InvalidInput("say for how many days the data is needed", field="days")
         made = service.submit_application(session, actor, OpenApplicationIn.model_validate({
             "resource_code": code, "purpose": str(form.get("purpose", "")),
             "scenario": str(form.get("scenario", "")), "legal_basis": str(form.get("legal_basis", "")),
-            "items": [str(i) for i in form.getlist("items")], "days": int(days)}), routes.rules_of(settings))
+            "items": [str(i) for i in form.getlist("items")], "days": _days(form)}), routes.rules_of(settings))
     except (InvalidInput, Conflict, ValidationError) as exc:
         session.rollback()
         error = _error(exc)
@@ -265,9 +266,7 @@ def grants_page(request: Request, session: DbSession, actor: CurrentActor, templ
 def _render_grants(request: Request, session: Session, actor: Actor, templates: Templates, *,
                    error: GovLinkError | None = None, status: int = 200) -> Response:
     found = service.list_grants(session, actor)
-    revocable = {g.id for g in found if g.revoked_at is None and (
-        actor.has_role(Role.ADMIN) or (actor.has_role(Role.APPROVER) and actor.department_id == g.provider_id)
-        or (g.applicant_id is not None and service.made_by(actor, g)))}
+    revocable = {g.id for g in found if g.revoked_at is None and service.may_revoke(actor, g)}
     now = utcnow()
     usable = {g.id for g in found if service.made_by(actor, g) and g.resource_id is not None
               and service.is_active(g, now)}
@@ -324,8 +323,8 @@ def open_download(grant_id: int, fmt: str, session: DbSession, actor: CurrentAct
 @router.post("/sharing/grants/{grant_id}/revoke", name="sharing.page.revoke")
 async def revoke_page(grant_id: int, request: Request, session: DbSession, actor: CurrentActor,
                       templates: AppTemplates) -> Response:
-    """Revoke a grant at once, with the reason (the provider's approver or the information office; an
-    applicant gives up their own)."""
+    """Revoke a grant at once, with the reason (the provider's approver or the information office), or give up
+    one's own."""
     form = await request.form()
     try:
         service.revoke_grant(session, actor, grant_id, reason=str(form.get("reason", "")))

@@ -222,10 +222,10 @@ def submit_application(session: Session, actor: Actor, data: OpenApplicationIn, 
         raise Conflict(f"resource {resource.code} is not open on conditions (有条件开放), so it is not applied for",
                        field="resource_code")
     open_items = [i.name for i in resource.items if not i.personal]
-    personal = [i for i in data.items if i in {p.name for p in resource.items if p.personal}]
-    if personal:
-        raise InvalidInput(f"{personal[0]!r} is personal: open data never includes it", field="items")
+    personal = {i.name for i in resource.items if i.personal}
     unknown = [i for i in data.items if i not in open_items]
+    if unknown and unknown[0] in personal:
+        raise InvalidInput(f"{unknown[0]!r} is personal: open data never includes it", field="items")
     if unknown:
         raise InvalidInput(f"no open item {unknown[0]!r}; the open items are {', '.join(open_items)}",
                            field="items")
@@ -465,14 +465,18 @@ def grant_by_id(session: Session, actor: Actor, grant_id: int) -> Grant:
     return grant
 
 
+def may_revoke(actor: Actor, grant: Grant) -> bool:
+    """The information office, the provider's approver, or the holder giving it up."""
+    return actor.has_role(Role.ADMIN) or (actor.has_role(Role.APPROVER) and actor.department_id == grant.provider_id) \
+        or made_by(actor, grant)
+
+
 def revoke_grant(session: Session, actor: Actor, grant_id: int, *, reason: str,
                  now: dt.datetime | None = None) -> Grant:
     """End a grant at once: the information office, the provider's approver, or the holder giving it up."""
     now = now or utcnow()
     grant = grant_by_id(session, actor, grant_id)
-    allowed = actor.has_role(Role.ADMIN) or (actor.has_role(Role.APPROVER) and actor.department_id ==
-                                             grant.provider_id) or made_by(actor, grant)
-    if not allowed:
+    if not may_revoke(actor, grant):
         raise Forbidden("a grant is revoked by the information office, the provider's approver or its holder")
     if not reason.strip():
         raise InvalidInput("give the reason for revoking the grant", field="reason")
