@@ -155,6 +155,45 @@ def test_a_new_version_relinks_only_what_changed(session: Session, district: Dis
     assert service.relink(session, SYSTEM, resource_id) is None  # nothing left to do
 
 
+def test_a_new_version_links_new_records_by_key_and_scores_those_without_against_their_neighbours(
+        session: Session, district: DistrictManifest, tmp_path: Path) -> None:
+    _load(session, district)
+    service.link(session, SYSTEM)
+    info = next(e for e in district.extracts if e.file_name.startswith("rs_"))
+    assert info.encoding is not None
+    lines = (district.out_dir / info.file_name).read_text(encoding=info.encoding).splitlines()
+    known = lines[1].split(",")
+    moved = [*known[:8], "暂停参保", known[9]]  # the same person with their ID number, another status
+    keyless = [*known[:2], "", *known[3:8], "暂停参保", known[9]]  # … and again without it
+    stranger = ["欧阳新人", "男", "", "1990年1月", "13900000017", *known[5:]]
+    changed = tmp_path / info.file_name
+    changed.write_text("\n".join([*lines, *(",".join(r) for r in (moved, keyless, stranger))]) + "\n",
+                       encoding=info.encoding)
+    code = next(r.code for r, v in ingest.published_data(session, ["person"]) if v.file_name == info.file_name)
+    persons_before = session.scalar(select(func.count()).select_from(RegistryEntity)
+                                    .where(RegistryEntity.entity_type == "person"))
+    ingest.ingest(session, SYSTEM, changed, file_name=info.file_name, resource_code=code)
+    resource_id, version_id = next((r.id, v.id) for r, v in ingest.published_data(session, ["person"])
+                                   if r.code == code)
+    summary = service.relink(session, SYSTEM, resource_id)
+    assert summary is not None
+    persons = summary.by_type["person"]
+    assert persons["fresh"] == 3 and persons["removed"] == 0
+
+    def entity(record: int) -> int | None:
+        return session.scalar(select(RegistryMention.entity_id).where(
+            RegistryMention.version_id == version_id, RegistryMention.record == record, RegistryMention.role == ""))
+
+    records = len(lines) - 1
+    assert entity(records + 1) == entity(1)  # its key's entity
+    # Without a key, the record was scored against the stored mentions sharing its name, phone …: they were read
+    # (beyond the three fresh mentions) and its pairs with them scored.
+    assert persons["mentions"] > 3 and persons["scored_pairs"] >= 1
+    assert entity(records + 3) not in {None, entity(1)}  # nobody's: a new person
+    assert session.scalar(select(func.count()).select_from(RegistryEntity)
+                          .where(RegistryEntity.entity_type == "person")) == persons_before + summary.created
+
+
 def test_only_the_information_office_links_and_reads_are_logged(session: Session, district: DistrictManifest) -> None:
     _load(session, district)
     with pytest.raises(Forbidden):

@@ -1,19 +1,38 @@
 """Relinking one resource's new version against the registries, without a full run.
 
-Records that did not change keep their mention keys and so their entities; only the records that are new link,
-against every existing mention anchored to its entity (so a new record with a known ID number joins that
-entity at once, and one without is scored by the model the last full run trained).  Removed records' mentions
-go; entities left with none retire.  Golden records and conflicts are recomputed for the entities touched.
+Records that did not change keep their mention keys and so their entities; only the records that are new link.
+A new record whose key (ID number, credit code) the registry knows joins that key's entity at once; one without a
+key is scored, by the model the last full run trained, against the stored mentions it could link to: those
+sharing one of its blocking values, found through the mentions' indexes, never by reading the whole registry.
+Removed records' mentions go; entities left with none retire.  Golden records and conflicts are recomputed for
+the entities touched, from their mentions as stored afterwards.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Column, Integer, MetaData, String, Table, delete, func, insert, select, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    and_,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    union,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from govlink.accounts.actor import Actor
@@ -25,12 +44,13 @@ from govlink.kit import duck
 from govlink.kit.bulk import append_arrow, arrow_batches
 from govlink.registry import runs
 from govlink.registry.linkage import LinkSettings, link_mentions
-from govlink.registry.mentions import ENTITY_TYPES, read_mentions
+from govlink.registry.mentions import ENTITY_TYPES, empty_mentions, read_mentions
 from govlink.registry.models import RegistryEntity, RegistryEvent, RegistryMention, RegistryRun
 
 LOADED = ("mention_key", "entity_type", "resource_id", "department_id", "version_id", "record", "role", "quarantined",
           "key", "name", "birth_date", "gender", "phone", "address", "street", "road", "number", "code", "extra",
           "entity_id")
+_MENTIONS = cast(Table, RegistryMention.__table__)
 
 
 def last_models(session: Session) -> dict[str, Any] | None:
@@ -49,20 +69,67 @@ def is_current(session: Session, resource_id: int) -> bool:
     return (chosen is None and not held) or held == {chosen}
 
 
-def _existing(session: Session) -> pa.Table:
-    """Every stored mention with its entity and its version's publication time, as Arrow."""
-    integers = {"resource_id", "department_id", "version_id", "record", "entity_id"}
-    schema = pa.schema([(c, pa.int64() if c in integers else pa.bool_() if c == "quarantined" else pa.string())
-                        for c in LOADED])
-    batches = list(arrow_batches(session, select(*(getattr(RegistryMention, c) for c in LOADED)), schema))
-    # A few hundred versions: their times are joined on, not converted once per mention.
-    published = session.execute(select(DataVersion.id, DataVersion.published_at).where(
-        DataVersion.id.in_(select(RegistryMention.version_id).distinct()))).all()
-    times = pa.table({"version_id": pa.array([v for v, _ in published], pa.int64()),
-                      "published_at": pa.array([t.isoformat() if t is not None else None for _, t in published],
-                                               pa.string())})
-    mentions = pa.Table.from_batches(batches, schema=schema)
-    return mentions.join(times, keys="version_id", join_type="inner")
+def _held(session: Session, resource_id: int) -> pa.Table:
+    """What the registries hold of the resource: each stored mention's key, type, place and entity."""
+    schema = pa.schema([("mention_key", pa.string()), ("entity_type", pa.string()), ("version_id", pa.int64()),
+                        ("record", pa.int64()), ("entity_id", pa.int64())])
+    m = _MENTIONS.c
+    query = (select(m.mention_key, m.entity_type, m.version_id, m.record, m.entity_id)
+             .where(m.resource_id == resource_id))
+    return pa.Table.from_batches(list(arrow_batches(session, query, schema)), schema=schema)
+
+
+def _publication_times(session: Session) -> pa.Table:
+    """Every data version's publication time (a few hundred versions: joined on, not converted per mention)."""
+    versions = session.execute(select(DataVersion.id, DataVersion.published_at)).all()
+    return pa.table({"version_id": pa.array([v for v, _ in versions], pa.int64()),
+                     "published_at": pa.array([t.isoformat() if t is not None else None for _, t in versions],
+                                              pa.string())})
+
+
+# What scoring reads of a stored mention (its anchor is its entity; the rest of it is not linked again).
+SCORED = ("mention_key", "entity_type", "version_id", "role", "key", "name", "birth_date", "gender", "phone",
+          "address", "street", "road", "number", "entity_id")
+
+
+def _load(session: Session, con: duckdb.DuckDBPyConnection, table: str, condition: ColumnElement[bool],
+          columns: tuple[str, ...] = LOADED) -> None:
+    """DuckDB table ``table``: the ``columns`` of the stored mentions meeting ``condition``, each with its
+    version's publication time and ``subject_id``: for a role of a type linked after its record's subject's, the
+    subject's entity (what the role's context names, as in a full run)."""
+    schema = pa.schema([(c, pa.int64() if c in {"resource_id", "department_id", "version_id", "record", "entity_id"}
+                         else pa.bool_() if c == "quarantined" else pa.string()) for c in columns]).append(
+        pa.field("subject_id", pa.int64()))
+    m, s = _MENTIONS, _MENTIONS.alias("subject")
+    linked_before = or_(*(and_(m.c.entity_type == kind, s.c.entity_type.in_(ENTITY_TYPES[:position]))
+                          for position, kind in enumerate(ENTITY_TYPES) if position))
+    query = (select(*(m.c[c] for c in columns), s.c.entity_id.label("subject_id"))
+             .select_from(m.outerjoin(s, and_(m.c.role != "", s.c.version_id == m.c.version_id,
+                                               s.c.record == m.c.record, s.c.role == "", linked_before)))
+             .where(condition))
+    con.register("loaded_in", pa.Table.from_batches(list(arrow_batches(session, query, schema)), schema=schema))
+    duck.run(con, f"""CREATE OR REPLACE TABLE {table} AS SELECT l.*, v.published_at FROM loaded_in l
+                     JOIN versions v USING (version_id)""")  # noqa: S608 - our table name
+    con.unregister("loaded_in")
+
+
+def _neighbours() -> Select[tuple[int]]:
+    """The ids of the stored mentions sharing a blocking value with a mention in the lookup table: its name,
+    birth date, phone, road and number, street and number, or (a role) its context: the role in a record whose
+    subject is the same entity.  Each is written ``column IN (SELECT …)``: SQLite, knowing nothing of the lookup
+    table's size, then searches the mentions' index for each value instead of scanning every mention."""
+    n, subject, wanted = _MENTIONS.alias("n"), _MENTIONS.alias("s"), _LOOKUP.c
+    shared = (n.c.name.in_(select(wanted.name)), n.c.birth_date.in_(select(wanted.birth_date)),
+              n.c.phone.in_(select(wanted.phone)),
+              tuple_(n.c.road, n.c.number).in_(select(wanted.road, wanted.number)),
+              tuple_(n.c.street, n.c.number).in_(select(wanted.street, wanted.number)))
+    found = [select(n.c.id).where(condition) for condition in shared]
+    found.append(select(n.c.id).select_from(
+        subject.join(n, and_(n.c.version_id == subject.c.version_id, n.c.record == subject.c.record)))
+        .where(subject.c.entity_id.in_(select(wanted.subject_id)), subject.c.role == "",
+               n.c.role.in_(select(wanted.role).where(wanted.subject_id.is_not(None)))))
+    ids = union(*found).subquery()
+    return select(ids.c.id)
 
 
 def relink_resource(session: Session, actor: Actor, resource_id: int) -> runs.RunSummary | None:
@@ -78,23 +145,18 @@ def relink_resource(session: Session, actor: Actor, resource_id: int) -> runs.Ru
     summary = runs.RunSummary(run.id, "incremental")
     resource = session.get(Resource, resource_id)
     found = [(r, v) for r, v in ingest.published_data(session, ENTITY_TYPES) if r.id == resource_id]
-    incoming = read_mentions(session, *found[0]) if found and resource is not None else None
-    existing = _existing(session)
+    incoming = read_mentions(session, *found[0]) if found and resource is not None else empty_mentions()
     settings = runs.link_settings(session)
     con = duckdb.connect()
     try:
-        con.register("existing_in", existing)
-        duck.run(con, "CREATE TABLE existing AS SELECT * FROM existing_in")
-        con.unregister("existing_in")
-        duck.run(con, "CREATE TABLE incoming AS SELECT * FROM existing WHERE false")
-        if incoming is not None and incoming.num_rows:
-            con.register("incoming_in", incoming)
-            duck.run(con, "INSERT INTO incoming BY NAME SELECT * EXCLUDE (file_name) FROM incoming_in")
-            con.unregister("incoming_in")
-        duck.run(con, "CREATE TABLE subjects (version_id BIGINT, record INTEGER, label BIGINT)")
-        for entity_type in ENTITY_TYPES:
-            _relink_type(session, con, entity_type, resource_id, models.get(entity_type) or None, settings, run.id,
-                         summary)
+        for name, rows in (("incoming", incoming.drop_columns(["file_name"])), ("held", _held(session, resource_id)),
+                           ("versions", _publication_times(session))):
+            con.register(f"{name}_in", rows)
+            duck.run(con, f"CREATE TABLE {name} AS SELECT * FROM {name}_in")  # noqa: S608 - our names
+            con.unregister(f"{name}_in")
+        for position, entity_type in enumerate(ENTITY_TYPES):
+            _relink_type(session, con, entity_type, resource_id, ENTITY_TYPES[:position],
+                         models.get(entity_type) or None, settings, run.id, summary)
     finally:
         con.close()
     summary.seconds = round(time.perf_counter() - started, 2)
@@ -103,57 +165,65 @@ def relink_resource(session: Session, actor: Actor, resource_id: int) -> runs.Ru
 
 
 def _relink_type(session: Session, con: duckdb.DuckDBPyConnection, entity_type: str, resource_id: int,
-                 model: dict[str, Any] | None, settings: LinkSettings, run_id: int,
+                 linked_before: tuple[str, ...], model: dict[str, Any] | None, settings: LinkSettings, run_id: int,
                  summary: runs.RunSummary) -> None:
     kind = f"'{entity_type}'"
-    duck.run(con, f"""CREATE OR REPLACE TABLE fresh AS SELECT i.* EXCLUDE (entity_id) FROM incoming i
-                     WHERE i.entity_type = {kind} AND i.mention_key NOT IN
-                     (SELECT mention_key FROM existing WHERE entity_type = {kind})""")  # noqa: S608
-    duck.run(con, f"""CREATE OR REPLACE TABLE removed AS SELECT * FROM existing WHERE entity_type = {kind}
-                     AND resource_id = {int(resource_id)} AND mention_key NOT IN (SELECT mention_key FROM incoming)""")  # noqa: S608
-    duck.run(con, f"""CREATE OR REPLACE TABLE kept AS SELECT e.mention_key, i.version_id, i.record FROM existing e
-                     JOIN incoming i USING (mention_key) WHERE e.entity_type = {kind}""")  # noqa: S608
+    duck.run(con, f"""CREATE OR REPLACE TABLE removed AS SELECT * FROM held WHERE entity_type = {kind}
+                     AND mention_key NOT IN (SELECT mention_key FROM incoming)""")  # noqa: S608
+    duck.run(con, f"""CREATE OR REPLACE TABLE kept AS SELECT h.mention_key, i.version_id, i.record FROM held h
+                     JOIN incoming i USING (mention_key) WHERE h.entity_type = {kind}""")  # noqa: S608
+    _move_kept(session, con, resource_id)
+    # The subjects of the new version's records, of the types linked already: what a fresh role's context names.
+    m = _MENTIONS.c
+    subjects = session.execute(select(m.version_id, m.record, m.entity_id).where(
+        m.resource_id == resource_id, m.role == "", m.entity_type.in_(linked_before))).all()
+    con.register("subjects", pa.table({"version_id": pa.array([s[0] for s in subjects], pa.int64()),
+                                       "record": pa.array([s[1] for s in subjects], pa.int64()),
+                                       "subject_id": pa.array([s[2] for s in subjects], pa.int64())}))
+    duck.run(con, f"""CREATE OR REPLACE TABLE fresh AS SELECT i.*, s.subject_id FROM incoming i
+                     LEFT JOIN subjects s ON s.version_id = i.version_id AND s.record = i.record AND i.role <> ''
+                     WHERE i.entity_type = {kind} AND i.mention_key NOT IN (SELECT mention_key FROM held)""")  # noqa: S608
+    con.unregister("subjects")
     fresh = duck.run(con, "SELECT count(*) FROM fresh")[0][0]
     removed = duck.run(con, "SELECT count(*) FROM removed")[0][0]
-    _move_kept(session, con, resource_id)
     if fresh == 0 and removed == 0:
-        duck.run(con, f"""INSERT INTO subjects SELECT version_id, record, entity_id FROM existing
-                         WHERE entity_type = {kind} AND role = ''""")  # noqa: S608
         return
-    # Existing mentions are anchored to their entities; a fresh one to the entity its key already has.
+    # A fresh mention whose key the registry knows is anchored to that key's entity (its most mentioned one).
+    _fill(session, _LOOKUP, con.sql("SELECT DISTINCT key FROM fresh WHERE key IS NOT NULL").to_arrow_table())
+    known = session.execute(select(m.key, m.entity_id, func.count()).where(
+        m.entity_type == entity_type, m.key.in_(select(_LOOKUP.c.key)), m.entity_id.is_not(None))
+        .group_by(m.key, m.entity_id)).all()
+    con.register("known_in", pa.table({"key": pa.array([k[0] for k in known], pa.string()),
+                                       "entity_id": pa.array([k[1] for k in known], pa.int64()),
+                                       "n": pa.array([k[2] for k in known], pa.int64())}))
+    duck.run(con, "CREATE OR REPLACE TABLE known AS SELECT key, arg_max(entity_id, n) AS entity_id FROM known_in "
+                  "GROUP BY key")
+    con.unregister("known_in")
+    # Every stored mention has its entity, so a pair is scored only when a fresh mention without a key is in it,
+    # and only the stored persons sharing a blocking value with such a mention can link to it: they alone are
+    # read (a district's other mentions stay in the database).  Enterprises, fewer and blocked on their names'
+    # cores, all take part.
+    if entity_type == "person":
+        _fill(session, _LOOKUP, con.sql("""SELECT DISTINCT name, birth_date, phone, street, road, number, role,
+                                                  subject_id FROM fresh WHERE key IS NULL""").to_arrow_table())
+        _load(session, con, "pool", _MENTIONS.c.id.in_(_neighbours()), SCORED)
+    else:
+        _load(session, con, "pool", _MENTIONS.c.entity_type == entity_type, SCORED)
+    _LOOKUP.drop(session.connection())
     duck.run(con, f"""
         CREATE OR REPLACE TABLE placed AS
-        WITH known AS (SELECT key, arg_max(entity_id, n) AS entity_id FROM (
-                           SELECT key, entity_id, count(*) AS n FROM existing
-                           WHERE entity_type = {kind} AND key IS NOT NULL GROUP BY key, entity_id) GROUP BY key),
-        everyone AS (
-            SELECT e.* EXCLUDE (entity_id), 'E:' || e.entity_id AS anchor FROM existing e
-            WHERE e.entity_type = {kind} AND e.mention_key NOT IN (SELECT mention_key FROM removed)
+        WITH everyone AS (
+            SELECT p.* EXCLUDE (entity_id), 'E:' || p.entity_id AS anchor FROM pool p
+            WHERE p.entity_type = {kind} AND p.mention_key NOT IN (SELECT mention_key FROM removed)
             UNION ALL BY NAME
             SELECT f.*, CASE WHEN k.entity_id IS NOT NULL THEN 'E:' || k.entity_id
                              WHEN f.key IS NOT NULL THEN 'K:' || f.key END AS anchor
             FROM fresh f LEFT JOIN known k USING (key))
-        SELECT everyone.*, CASE WHEN everyone.role <> '' AND s.label IS NOT NULL THEN everyone.role || ':' || s.label
-                                END AS context
-        FROM everyone LEFT JOIN subjects s ON s.version_id = everyone.version_id AND s.record = everyone.record""")  # noqa: S608
-    # Every existing mention has its entity, so a pair is scored only when a fresh mention without an anchor is
-    # in it; only the existing persons sharing a blocking value with such a mention can link to it, so only they
-    # take part (a district's other mentions stay out of the run). Enterprises, fewer and blocked on their names'
-    # cores, all take part.
-    if entity_type == "person":
-        duck.run(con, """CREATE OR REPLACE TEMP TABLE loose AS SELECT * FROM placed
-                         WHERE anchor IS NULL AND mention_key IN (SELECT mention_key FROM fresh)""")
-        shared = " UNION ".join(
-            f"SELECT p.mention_key FROM placed p JOIN loose f ON {condition}"  # noqa: S608
-            for condition in ("p.name = f.name", "p.birth_date = f.birth_date", "p.phone = f.phone",
-                              "p.context = f.context", "p.road = f.road AND p.number = f.number",
-                              "p.street = f.street AND p.number = f.number"))
-        chosen = f"WHERE p.mention_key IN (SELECT mention_key FROM fresh UNION {shared})"  # noqa: S608
-    else:
-        chosen = ""
-    duck.run(con, f"""CREATE OR REPLACE TABLE mt AS
-                      SELECT row_number() OVER (ORDER BY mention_key) - 1 AS mention_id, p.* FROM placed p
-                      {chosen}""")  # noqa: S608
+        SELECT * EXCLUDE (subject_id), CASE WHEN role <> '' AND subject_id IS NOT NULL THEN role || ':' || subject_id
+                                            END AS context
+        FROM everyone""")  # noqa: S608
+    duck.run(con, """CREATE OR REPLACE TABLE mt AS
+                     SELECT row_number() OVER (ORDER BY mention_key) - 1 AS mention_id, * FROM placed""")
     features = con.sql("""SELECT mention_id, key, name, birth_date, gender, phone, address, street, road, number,
                                  context, anchor FROM mt ORDER BY mention_id""").to_arrow_table()
     result = link_mentions(features, entity_type, settings, model=model)
@@ -178,27 +248,20 @@ def _relink_type(session: Session, con: duckdb.DuckDBPyConnection, entity_type: 
                          WHERE mc.cluster = f.cluster AND mc.entity_id IS NULL""")
         con.unregister("fresh_ids")
     # Write: removed mentions go, fresh ones arrive with their entities.
-    removed_keys = [k for (k,) in duck.run(con, "SELECT mention_key FROM removed")]
-    for start in range(0, len(removed_keys), 500):
-        session.execute(delete(RegistryMention).where(RegistryMention.mention_key.in_(removed_keys[start:start + 500])))
+    _fill(session, _LOOKUP, con.sql("SELECT mention_key FROM removed").to_arrow_table())
+    session.execute(delete(_MENTIONS).where(_MENTIONS.c.mention_key.in_(select(_LOOKUP.c.mention_key))))
     rows = con.sql(f"""SELECT {", ".join(runs.STORED)}, entity_id, linked_by, probability FROM mc
                        WHERE mention_key IN (SELECT mention_key FROM fresh)""").to_arrow_table()  # noqa: S608
     append_arrow(session, RegistryMention.__tablename__, rows)
-    # Golden records of every entity that gained or lost a mention.
+    # Golden records of every entity that gained or lost a mention, from all their mentions as now stored.
     affected = sorted({int(e) for (e,) in duck.run(con, """
         SELECT entity_id FROM mc WHERE mention_key IN (SELECT mention_key FROM fresh)
         UNION SELECT entity_id FROM removed WHERE entity_id IS NOT NULL""")})
-    con.register("affected_in", pa.table({"entity_id": pa.array(affected, pa.int64())}))
-    duck.run(con, f"""
-        CREATE OR REPLACE TABLE mm AS
-        SELECT p.* EXCLUDE (anchor, context), a.entity_id AS label FROM placed p
-        JOIN (SELECT mention_key, entity_id FROM existing WHERE entity_type = {kind}) a USING (mention_key)
-        WHERE a.entity_id IN (SELECT entity_id FROM affected_in)
-        UNION ALL BY NAME
-        SELECT mc.* EXCLUDE (entity_id, anchor, context, mention_id, cluster, linked_by, probability),
-               mc.entity_id AS label
-        FROM mc WHERE mc.mention_key IN (SELECT mention_key FROM fresh)""")  # noqa: S608
-    con.unregister("affected_in")
+    _fill(session, _LOOKUP, pa.table({"entity_id": pa.array(affected, pa.int64())}))
+    _load(session, con, "stored", _MENTIONS.c.entity_id.in_(select(_LOOKUP.c.entity_id)))
+    _LOOKUP.drop(session.connection())
+    duck.run(con, "CREATE OR REPLACE TABLE mm AS SELECT * EXCLUDE (entity_id, subject_id), entity_id AS label "
+                  "FROM stored")
     summary.conflicts += runs.write_golden(session, con, entity_type, affected)
     left = set(session.scalars(select(RegistryMention.entity_id).where(RegistryMention.entity_id.in_(affected))
                                .group_by(RegistryMention.entity_id).having(func.count() > 0)))
@@ -207,12 +270,6 @@ def _relink_type(session: Session, con: duckdb.DuckDBPyConnection, entity_type: 
         session.execute(update(RegistryEntity), [{"id": e, "state": "retired"} for e in retired])
         session.execute(insert(RegistryEvent), [runs.event_row(e, "retired", None, "no record names it any more",
                                                                  run_id, now) for e in retired])
-    duck.run(con, f"""INSERT INTO subjects
-                      SELECT version_id, record, entity_id FROM existing WHERE entity_type = {kind} AND role = ''
-                        AND mention_key NOT IN (SELECT mention_key FROM removed)
-                      UNION ALL
-                      SELECT version_id, record, entity_id FROM mc
-                      WHERE role = '' AND mention_key IN (SELECT mention_key FROM fresh)""")  # noqa: S608
     summary.mentions += int(fresh)
     summary.created += len(new_ids)
     summary.retired += len(retired)
@@ -223,22 +280,33 @@ def _relink_type(session: Session, con: duckdb.DuckDBPyConnection, entity_type: 
 def _move_kept(session: Session, con: duckdb.DuckDBPyConnection, resource_id: int) -> None:
     """Unchanged records keep their mentions; only where they now are (version, record) is updated."""
     moved = con.sql("""SELECT k.mention_key, k.version_id, k.record FROM kept k
-                       JOIN existing e USING (mention_key)
+                       JOIN held e USING (mention_key)
                        WHERE e.version_id <> k.version_id OR e.record <> k.record""").to_arrow_table()
     if not moved.num_rows:
         return
     # Every unchanged record of the resource moves to the new version: one UPDATE … FROM a temporary table filled
     # in bulk, not an UPDATE per record.
-    connection = session.connection()
-    _MOVED.drop(connection, checkfirst=True)
-    _MOVED.create(connection)
-    append_arrow(session, _MOVED.name, moved)
-    mentions = RegistryMention.__table__
-    session.execute(update(mentions).where(  # type: ignore[arg-type]
-        mentions.c.mention_key == _MOVED.c.mention_key, mentions.c.resource_id == resource_id).values(
+    _fill(session, _MOVED, moved)
+    session.execute(update(_MENTIONS).where(
+        _MENTIONS.c.mention_key == _MOVED.c.mention_key, _MENTIONS.c.resource_id == resource_id).values(
         version_id=_MOVED.c.version_id, record=_MOVED.c.record))
-    _MOVED.drop(connection)
+    _MOVED.drop(session.connection())
+
+
+def _fill(session: Session, table: Table, rows: pa.Table) -> None:
+    """(Re)create the temporary ``table`` holding ``rows`` (its columns by name; the others stay empty)."""
+    connection = session.connection()
+    table.drop(connection, checkfirst=True)
+    table.create(connection)
+    append_arrow(session, table.name, rows)
 
 
 _MOVED = Table("registry_moved_mentions", MetaData(), Column("mention_key", String(96), primary_key=True),
                Column("version_id", Integer), Column("record", Integer), prefixes=["TEMPORARY"])
+# Values to look stored mentions up by: removed mentions, fresh keys, a keyless mention's blocking values,
+# affected entities.
+_LOOKUP = Table("registry_lookup", MetaData(), Column("mention_key", String(96)), Column("key", String(32)),
+                Column("name", String(200)),
+                Column("birth_date", String(10)), Column("phone", String(20)), Column("street", String(60)),
+                Column("road", String(80)), Column("number", String(40)), Column("role", String(32)),
+                Column("subject_id", Integer), Column("entity_id", Integer), prefixes=["TEMPORARY"])

@@ -239,8 +239,12 @@ EM_BLOCKS = {
 }
 
 
-def _unanchored(rule: str) -> str:
-    return f"({rule}) AND (l.anchor IS NULL OR r.anchor IS NULL)"
+def _unanchored(blocks: tuple[str, ...]) -> list[str]:
+    """The blocking rules that make the pairs of ``blocks`` with at least one mention not anchored (two anchored
+    mentions are never scored).  Each rule is written twice, the left mention loose, then the right: DuckDB
+    filters each side before joining, where ``l.anchor IS NULL OR r.anchor IS NULL`` was tested only after the
+    join had made every pair sharing a common name or building (most of them anchored)."""
+    return [f"({rule}) AND {side}.anchor IS NULL" for rule in blocks for side in ("l", "r")]
 
 
 def prepare(con: duckdb.DuckDBPyConnection, features: pa.Table, entity_type: str) -> None:
@@ -374,12 +378,12 @@ def _score(con: duckdb.DuckDBPyConnection, entity_type: str, settings: LinkSetti
 
     comparisons = person_comparisons() if entity_type == "person" else enterprise_comparisons()
     blocks = PERSON_BLOCKS if entity_type == "person" else ENTERPRISE_BLOCKS
-    if model:
-        spec = dict(model)
+    if model:  # the blocking rules are today's, whatever the trained model was saved with
+        spec = {**model, "blocking_rules_to_generate_predictions": _unanchored(blocks)}
     else:
         spec = {
             "link_type": "dedupe_only", "comparisons": comparisons,
-            "blocking_rules_to_generate_predictions": [_unanchored(b) for b in blocks],
+            "blocking_rules_to_generate_predictions": _unanchored(blocks),
             "probability_two_random_records_match": _prior(con),
             "retain_intermediate_calculation_columns": True,
             "additional_columns_to_retain": ["anchor"],

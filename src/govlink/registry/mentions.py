@@ -68,7 +68,7 @@ def read_mentions(session: Session, resource: Resource, chosen: DataVersion) -> 
     ID number or credit code) and ``extra`` (the other attributes as JSON) all a golden record chooses from."""
     found = groups(chosen, resource.subject_type)
     if not found:
-        return _empty_mentions()
+        return empty_mentions()
     stored = sorted({c for g in found for c in [*g.fields.values(), *([g.parts] if g.parts else [])]})
     rows = ingest.read_version_columns(session, chosen, stored)
     con = duckdb.connect()
@@ -133,7 +133,7 @@ def _group_sql(group: Group) -> str:
     return select + f", {code} AS code, {extra} AS extra"
 
 
-def _empty_mentions() -> pa.Table:
+def empty_mentions() -> pa.Table:
     types: dict[str, Any] = {"resource_id": pa.int64(), "department_id": pa.int64(), "version_id": pa.int64(),
                              "record": pa.int32(), "quarantined": pa.bool_()}
     return pa.table({c: pa.array([], types.get(c, pa.string())) for c in MENTION_COLUMNS})

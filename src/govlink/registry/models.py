@@ -47,6 +47,10 @@ class RegistryMention(Base):
     __table_args__ = (
         Index("ix_registry_mentions_version_record", "version_id", "record"),
         Index("ix_registry_mentions_type_key", "entity_type", "key"),
+        # An incremental relink finds a new mention's blocking neighbours through these, name and phone.
+        Index("ix_registry_mentions_birth_date", "birth_date"),
+        Index("ix_registry_mentions_road_number", "road", "number"),
+        Index("ix_registry_mentions_street_number", "street", "number"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

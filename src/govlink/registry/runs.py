@@ -42,7 +42,7 @@ from govlink.kit import duck
 from govlink.kit.bulk import append_arrow
 from govlink.registry import golden as golden_records
 from govlink.registry.linkage import Decision, LinkSettings, link_mentions
-from govlink.registry.mentions import ENTITY_TYPES, MENTION_COLUMNS, read_mentions
+from govlink.registry.mentions import ENTITY_TYPES, MENTION_COLUMNS, empty_mentions, read_mentions
 from govlink.registry.models import (
     RegistryConflict,
     RegistryEntity,
@@ -99,9 +99,7 @@ def all_mentions(session: Session, resource_ids: Sequence[int] | None = None) ->
               if resource_ids is None or resource.id in resource_ids]
     tables = [t for t in tables if t.num_rows]
     if not tables:
-        from govlink.registry.mentions import _empty_mentions
-
-        return _empty_mentions()
+        return empty_mentions()
     return pa.concat_tables(tables, promote_options="permissive")
 
 
