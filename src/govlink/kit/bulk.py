@@ -54,6 +54,15 @@ def append_arrow(session: Session, table_name: str, rows: pa.Table) -> None:
         _executemany(session, table_name, rows)
 
 
+def fill_temporary(session: Session, table: Table, rows: pa.Table) -> None:
+    """(Re)create the temporary ``table`` in the caller's transaction holding ``rows`` (columns by name; the
+    table's others stay empty): values for one ``UPDATE … FROM``, ``INSERT … SELECT`` or ``IN (SELECT …)``."""
+    connection = session.connection()
+    table.drop(connection, checkfirst=True)
+    table.create(connection)
+    append_arrow(session, table.name, rows)
+
+
 def _executemany(session: Session, table_name: str, rows: pa.Table) -> None:
     marks = ", ".join("?" for _ in rows.column_names)
     quoted = ", ".join(f'"{c}"' for c in rows.column_names)

@@ -41,7 +41,7 @@ from govlink.db.base import utcnow
 from govlink.ingest import service as ingest
 from govlink.ingest.models import DataVersion
 from govlink.kit import duck
-from govlink.kit.bulk import append_arrow, arrow_batches
+from govlink.kit.bulk import append_arrow, arrow_batches, fill_temporary
 from govlink.registry import runs
 from govlink.registry.linkage import LinkSettings, link_mentions
 from govlink.registry.mentions import ENTITY_TYPES, empty_mentions, read_mentions
@@ -189,7 +189,7 @@ def _relink_type(session: Session, con: duckdb.DuckDBPyConnection, entity_type: 
     if fresh == 0 and removed == 0:
         return
     # A fresh mention whose key the registry knows is anchored to that key's entity (its most mentioned one).
-    _fill(session, _LOOKUP, con.sql("SELECT DISTINCT key FROM fresh WHERE key IS NOT NULL").to_arrow_table())
+    fill_temporary(session, _LOOKUP, con.sql("SELECT DISTINCT key FROM fresh WHERE key IS NOT NULL").to_arrow_table())
     known = session.execute(select(m.key, m.entity_id, func.count()).where(
         m.entity_type == entity_type, m.key.in_(select(_LOOKUP.c.key)), m.entity_id.is_not(None))
         .group_by(m.key, m.entity_id)).all()
@@ -204,7 +204,7 @@ def _relink_type(session: Session, con: duckdb.DuckDBPyConnection, entity_type: 
     # read (a district's other mentions stay in the database).  Enterprises, fewer and blocked on their names'
     # cores, all take part.
     if entity_type == "person":
-        _fill(session, _LOOKUP, con.sql("""SELECT DISTINCT name, birth_date, phone, street, road, number, role,
+        fill_temporary(session, _LOOKUP, con.sql("""SELECT DISTINCT name, birth_date, phone, street, road, number, role,
                                                   subject_id FROM fresh WHERE key IS NULL""").to_arrow_table())
         _load(session, con, "pool", _MENTIONS.c.id.in_(_neighbours()), SCORED)
     else:
@@ -248,7 +248,7 @@ def _relink_type(session: Session, con: duckdb.DuckDBPyConnection, entity_type: 
                          WHERE mc.cluster = f.cluster AND mc.entity_id IS NULL""")
         con.unregister("fresh_ids")
     # Write: removed mentions go, fresh ones arrive with their entities.
-    _fill(session, _LOOKUP, con.sql("SELECT mention_key FROM removed").to_arrow_table())
+    fill_temporary(session, _LOOKUP, con.sql("SELECT mention_key FROM removed").to_arrow_table())
     session.execute(delete(_MENTIONS).where(_MENTIONS.c.mention_key.in_(select(_LOOKUP.c.mention_key))))
     rows = con.sql(f"""SELECT {", ".join(runs.STORED)}, entity_id, linked_by, probability FROM mc
                        WHERE mention_key IN (SELECT mention_key FROM fresh)""").to_arrow_table()  # noqa: S608
@@ -257,7 +257,7 @@ def _relink_type(session: Session, con: duckdb.DuckDBPyConnection, entity_type: 
     affected = sorted({int(e) for (e,) in duck.run(con, """
         SELECT entity_id FROM mc WHERE mention_key IN (SELECT mention_key FROM fresh)
         UNION SELECT entity_id FROM removed WHERE entity_id IS NOT NULL""")})
-    _fill(session, _LOOKUP, pa.table({"entity_id": pa.array(affected, pa.int64())}))
+    fill_temporary(session, _LOOKUP, pa.table({"entity_id": pa.array(affected, pa.int64())}))
     _load(session, con, "stored", _MENTIONS.c.entity_id.in_(select(_LOOKUP.c.entity_id)))
     _LOOKUP.drop(session.connection())
     duck.run(con, "CREATE OR REPLACE TABLE mm AS SELECT * EXCLUDE (entity_id, subject_id), entity_id AS label "
@@ -286,19 +286,11 @@ def _move_kept(session: Session, con: duckdb.DuckDBPyConnection, resource_id: in
         return
     # Every unchanged record of the resource moves to the new version: one UPDATE … FROM a temporary table filled
     # in bulk, not an UPDATE per record.
-    _fill(session, _MOVED, moved)
+    fill_temporary(session, _MOVED, moved)
     session.execute(update(_MENTIONS).where(
         _MENTIONS.c.mention_key == _MOVED.c.mention_key, _MENTIONS.c.resource_id == resource_id).values(
         version_id=_MOVED.c.version_id, record=_MOVED.c.record))
     _MOVED.drop(session.connection())
-
-
-def _fill(session: Session, table: Table, rows: pa.Table) -> None:
-    """(Re)create the temporary ``table`` holding ``rows`` (its columns by name; the others stay empty)."""
-    connection = session.connection()
-    table.drop(connection, checkfirst=True)
-    table.create(connection)
-    append_arrow(session, table.name, rows)
 
 
 _MOVED = Table("registry_moved_mentions", MetaData(), Column("mention_key", String(96), primary_key=True),

@@ -39,7 +39,7 @@ from govlink.accounts.actor import Actor
 from govlink.db.base import UtcDateTime, utcnow
 from govlink.ingest import service as ingest
 from govlink.kit import duck
-from govlink.kit.bulk import append_arrow
+from govlink.kit.bulk import append_arrow, fill_temporary
 from govlink.registry import golden as golden_records
 from govlink.registry.linkage import Decision, LinkSettings, link_mentions
 from govlink.registry.mentions import ENTITY_TYPES, MENTION_COLUMNS, empty_mentions, read_mentions
@@ -227,17 +227,14 @@ def create_entities(session: Session, entity_type: str, count: int) -> list[int]
     now = utcnow()
     # The new IDs go in bulk to a temporary table and become entities in one INSERT … SELECT (a row per entity
     # through the ORM took seconds per hundred thousand).
-    connection = session.connection()
-    _NEW_ENTITIES.drop(connection, checkfirst=True)
-    _NEW_ENTITIES.create(connection)
-    append_arrow(session, _NEW_ENTITIES.name, pa.table({"registry_id": pa.array(names, pa.string())}))
+    fill_temporary(session, _NEW_ENTITIES, pa.table({"registry_id": pa.array(names, pa.string())}))
     entities = RegistryEntity.__table__
     session.execute(insert(entities).from_select(  # type: ignore[arg-type]
         ["registry_id", "entity_type", "state", "golden", "mentions", "departments", "created_at", "updated_at"],
         select(_NEW_ENTITIES.c.registry_id, literal(entity_type, String), literal("active", String),
                literal({}, JSON), literal(0, Integer), literal(0, Integer), literal(now, UtcDateTime()),
                literal(now, UtcDateTime()))))
-    _NEW_ENTITIES.drop(connection)
+    _NEW_ENTITIES.drop(session.connection())
     rows = session.execute(select(RegistryEntity.registry_id, RegistryEntity.id)
                            .where(RegistryEntity.registry_id >= names[0], RegistryEntity.registry_id <= names[-1],
                                   RegistryEntity.entity_type == entity_type)).all()
@@ -340,10 +337,8 @@ def _update_entities(session: Session, rows: pa.Table) -> None:
     """Write ``rows`` (id, golden JSON text, name, key, mentions, departments) onto their entities, which become
     active.  The JSON text goes in as DuckDB wrote it: an UPDATE per entity, each golden record parsed and
     serialised again, took most of a full run's time at a million mentions."""
+    fill_temporary(session, _GOLDEN_UPDATE, rows)
     connection = session.connection()
-    _GOLDEN_UPDATE.drop(connection, checkfirst=True)
-    _GOLDEN_UPDATE.create(connection)
-    append_arrow(session, _GOLDEN_UPDATE.name, rows)
     g = _GOLDEN_UPDATE.c
     # PostgreSQL's json column takes text only when cast; SQLite stores JSON as the text itself.
     golden = cast(g.golden, JSON) if connection.dialect.name == "postgresql" else g.golden
