@@ -113,6 +113,10 @@ class Settings(BaseSettings):
         default=None, description="File of the secret behind departments' join-key pseudonyms; default "
         "DATA_DIR/keys/pseudonym.key, made on first use.",
     )
+    webhook_key_file: Path | None = Field(
+        default=None, description="File of the key that seals subscriptions' webhook secrets in the database; "
+        "default DATA_DIR/keys/webhook.key, made on first use.",
+    )
 
     @field_validator("webhook_networks")
     @classmethod
@@ -149,6 +153,10 @@ class Settings(BaseSettings):
     @property
     def pseudonym_key_path(self) -> Path:
         return self.pseudonym_key_file or self.data_dir / "keys" / "pseudonym.key"
+
+    @property
+    def webhook_key_path(self) -> Path:
+        return self.webhook_key_file or self.data_dir / "keys" / "webhook.key"
 
     def ensure_data_dir(self) -> Path:
         """Create the data folder (private to the owner) and return it."""

@@ -27,14 +27,17 @@ from govlink.db.base import utcnow
 from govlink.ingest import service as ingest
 from govlink.jobs import service as jobs
 from govlink.jobs.worker import Worker
+from govlink.kit import sealed
 from govlink.kit.errors import InvalidInput
 from govlink.registry import service as registry
 from govlink.settings import Settings
 from govlink.sharing import service, subscriptions
+from govlink.sharing.models import Subscription
 from govlink.sharing.schemas import ShareRequestIn, SubscriptionIn
 from tests.sharing.conftest import BASIS, ENTERPRISES, PERSONS, PURPOSE, District
 from tests.sharing.test_routes import as_user, refusals
 
+KEY = bytes(range(32))  # the platform's webhook key in these tests
 LOOPBACK = ("127.0.0.0/8",)  # the tests' subscriber listens on the loopback, which the office allows here
 
 HEADER = "姓名,公民身份号码,性别,联系电话,户籍地址,所属街道"
@@ -149,7 +152,7 @@ def test_another_departments_subscription_is_not_yours(client: TestClient, distr
 
 def test_a_linkage_run_is_a_registry_notice(session: Session, district: District) -> None:
     made, _ = subscriptions.subscribe(session, district.admin, SubscriptionIn(registry="person"),
-                                      district.rules)
+                                      district.rules, key=KEY)
     registry.link(session, SYSTEM)
     [notice] = subscriptions.feed(session, district.admin).notices
     assert (notice.kind, notice.run_kind, notice.subscriptions) == ("registry_changed", "full", [made.id])
@@ -224,33 +227,39 @@ def test_the_webhook_receives_a_signed_notice(client: TestClient, session: Sessi
     [delivery] = client.get("/api/sharing/subscriptions").json()["subscriptions"][0]["deliveries"]
     assert (delivery["state"], delivery["attempts"], delivery["last_status"]) == ("delivered", 1, 204)
 
-    assert subscriptions.deliver_notices(session, allowed=LOOPBACK) == {"subscriptions": 1, "delivered": 0,
-                                                                        "waiting": 0}
+    key = sealed.load_or_create_key(settings.webhook_key_path)
+    assert subscriptions.deliver_notices(session, key=key, allowed=LOOPBACK) == {"subscriptions": 1,
+                                                                                 "delivered": 0, "waiting": 0}
     assert len(hook.received) == 1  # delivered once
+    stored = session.get(Subscription, made["id"])
+    assert stored is not None and stored.webhook_secret is not None
+    assert secret not in stored.webhook_secret  # sealed: a copy of the database cannot sign notices
+    assert sealed.unseal(key, stored.webhook_secret,
+                         f"govlink/webhook-secret/{made['id']}") == secret
 
 
 def test_a_failed_delivery_is_retried_later_and_recorded(session: Session, district: District, tmp_path: Path,
                                                         hook: Hook) -> None:
     rules = replace(district.rules, webhook_networks=LOOPBACK)
     made, secret = subscriptions.subscribe(session, district.steward, SubscriptionIn(
-        resource_code=district.households, webhook_url=hook.url), rules)
+        resource_code=district.households, webhook_url=hook.url), rules, key=KEY)
     assert secret is not None
     publish_households(session, district, tmp_path, persons=4)
     publish_households(session, district, tmp_path, persons=3)
     hook.answers = [500]
     start = utcnow()
 
-    first = subscriptions.deliver_notices(session, allowed=LOOPBACK, now=start)
+    first = subscriptions.deliver_notices(session, key=KEY, allowed=LOOPBACK, now=start)
     assert first == {"subscriptions": 1, "delivered": 0, "waiting": 1}  # the second waits behind the first
     [out] = subscriptions.subscription_out(session, made).deliveries
     assert (out.state, out.attempts, out.last_status, out.last_error) == (
         "pending", 1, 500, "the webhook answered HTTP 500")
     assert out.next_attempt_at == start + dt.timedelta(minutes=1)
-    assert subscriptions.deliver_notices(session, allowed=LOOPBACK, now=start + dt.timedelta(seconds=30))[
+    assert subscriptions.deliver_notices(session, key=KEY, allowed=LOOPBACK, now=start + dt.timedelta(seconds=30))[
         "delivered"] == 0
     assert len(hook.received) == 1  # not before its time
 
-    again = subscriptions.deliver_notices(session, allowed=LOOPBACK, now=start + dt.timedelta(minutes=2))
+    again = subscriptions.deliver_notices(session, key=KEY, allowed=LOOPBACK, now=start + dt.timedelta(minutes=2))
     assert again["delivered"] == 2
     versions = [json.loads(body)["version"] for _, body in hook.received]
     assert versions == [2, 2, 3]  # in order, the failed one first
@@ -258,11 +267,48 @@ def test_a_failed_delivery_is_retried_later_and_recorded(session: Session, distr
     assert states == [("delivered", 1), ("delivered", 2)]
 
 
+def test_a_secret_stored_in_clear_signs_as_before_and_is_sealed_on_first_use(
+        session: Session, district: District, tmp_path: Path, hook: Hook) -> None:
+    made, _ = subscriptions.subscribe(session, district.steward, SubscriptionIn(
+        resource_code=district.households, webhook_url=hook.url), replace(district.rules, webhook_networks=LOOPBACK),
+        key=KEY)
+    clear = "ab" * 32
+    made.webhook_secret = clear  # as a subscription made before secrets were sealed holds it
+    session.commit()
+    publish_households(session, district, tmp_path, persons=4)
+
+    assert subscriptions.deliver_notices(session, key=KEY, allowed=LOOPBACK)["delivered"] == 1
+    [(received, body)] = hook.received
+    assert received["X-GovLink-Signature"] == subscriptions.signature(clear, body)
+    session.refresh(made)
+    assert made.webhook_secret is not None and clear not in made.webhook_secret
+    assert subscriptions.signing_secret(session, made, KEY) == clear
+    with pytest.raises(ValueError, match="does not open"):
+        subscriptions.signing_secret(session, made, bytes(32))  # another platform's key
+
+
+def test_a_notice_goes_to_the_address_that_was_checked(hook: Hook) -> None:
+    port = hook.url.split(":")[2].split("/")[0]
+    url = f"http://hooks.invalid:{port}/govlink"  # a name the system's resolver cannot answer
+    checked: list[str] = []
+
+    def resolver(host: str, port: int) -> list[str]:
+        checked.append(host)
+        return ["127.0.0.1"]
+
+    assert subscriptions.post_notice(url, b"{}", {"X-Test": "1"}, allowed=LOOPBACK, resolver=resolver) == 204
+    [(received, _)] = hook.received
+    assert checked == ["hooks.invalid"]  # resolved once; the connection used that answer, not a second lookup
+    assert received["Host"] == f"hooks.invalid:{port}" and received["X-Test"] == "1"
+    with pytest.raises(subscriptions.Unreachable, match="the server itself"):
+        subscriptions.post_notice(url, b"{}", {}, resolver=resolver)  # the loopback is not allowed by default
+
+
 def test_an_unreachable_webhook_is_given_up_after_its_last_attempt(session: Session, district: District,
                                                                    tmp_path: Path) -> None:
     made, _ = subscriptions.subscribe(session, district.steward, SubscriptionIn(
         resource_code=district.households, webhook_url="http://127.0.0.1:9/"),
-        replace(district.rules, webhook_networks=LOOPBACK))
+        replace(district.rules, webhook_networks=LOOPBACK), key=KEY)
     publish_households(session, district, tmp_path, persons=4)
 
     def unreachable(url: str, body: bytes, headers: Mapping[str, str]) -> int:
@@ -270,12 +316,12 @@ def test_an_unreachable_webhook_is_given_up_after_its_last_attempt(session: Sess
 
     moment = utcnow()
     for _ in range(subscriptions.MAX_ATTEMPTS):
-        subscriptions.deliver_notices(session, send=unreachable, now=moment)
+        subscriptions.deliver_notices(session, key=KEY, send=unreachable, now=moment)
         moment += dt.timedelta(hours=7)
     [out] = subscriptions.subscription_out(session, made).deliveries
     assert (out.state, out.attempts, out.last_status) == ("failed", subscriptions.MAX_ATTEMPTS, None)
     assert out.last_error == "ConnectError: connection refused"
-    assert subscriptions.deliver_notices(session, send=unreachable, now=moment)["waiting"] == 0  # moved on
+    assert subscriptions.deliver_notices(session, key=KEY, send=unreachable, now=moment)["waiting"] == 0  # moved on
 
 
 def test_a_webhook_may_not_lead_to_the_platform_or_its_network(session: Session, district: District,
@@ -284,18 +330,18 @@ def test_a_webhook_may_not_lead_to_the_platform_or_its_network(session: Session,
                 "http://10.1.2.3/hook", "http://[::1]/", "http://[::ffff:127.0.0.1]/", "http://0.0.0.0/"):
         with pytest.raises(InvalidInput) as refused:
             subscriptions.subscribe(session, district.steward, SubscriptionIn(
-                resource_code=district.households, webhook_url=url), district.rules)
+                resource_code=district.households, webhook_url=url), district.rules, key=KEY)
         assert refused.value.field == "webhook_url" and "GOVLINK_WEBHOOK_NETWORKS" in refused.value.message
     # The extranet the office allowed is reached; a name is judged by what it resolves to, before each notice.
     intranet = replace(district.rules, webhook_networks=("10.0.0.0/8",))
     subscriptions.subscribe(session, district.steward, SubscriptionIn(
-        resource_code=district.households, webhook_url="http://10.1.2.3/hook"), intranet)
+        resource_code=district.households, webhook_url="http://10.1.2.3/hook"), intranet, key=KEY)
     made, _ = subscriptions.subscribe(session, district.steward, SubscriptionIn(
-        resource_code=district.households, webhook_url="http://hooks.invalid/govlink"), district.rules)
+        resource_code=district.households, webhook_url="http://hooks.invalid/govlink"), district.rules, key=KEY)
     publish_households(session, district, tmp_path, persons=4)
     with pytest.raises(subscriptions.Unreachable, match="does not resolve"):
         subscriptions.post_notice("http://hooks.invalid/govlink", b"{}", {})
-    subscriptions.deliver_notices(session, now=utcnow())
+    subscriptions.deliver_notices(session, key=KEY, now=utcnow())
     out = next(s for s in subscriptions.subscriptions_of(session, district.steward) if s.id == made.id)
     [delivery] = subscriptions.subscription_out(session, out).deliveries
     assert delivery.last_status is None and "Unreachable" in delivery.last_error

@@ -4,7 +4,9 @@ A URL a user typed must not make the server talk to itself or to its own network
 link-local addresses (the cloud's metadata service at 169.254.169.254), private networks, multicast and reserved
 ranges are refused, unless the operator lists the network as allowed (a government extranet of 10.0.0.0/8, say).
 Every address a host name resolves to is checked, so a name that resolves to a refused address is refused too.
-A host whose address changes between this check and the connection (DNS rebinding) is not caught here.
+The request is then sent to an address that was checked (:func:`checked_address`), not to the name resolved a
+second time: a host whose address changes between the check and the connection (DNS rebinding) reaches only
+the address that passed.
 """
 
 from __future__ import annotations
@@ -53,28 +55,57 @@ def address_refusal(address: Address, allowed: Sequence[Network]) -> str | None:
             else "in a private network" if address.is_private else "not a public address")
 
 
-def refusal(url: str, allowed: Sequence[Network], *, resolver: Resolver | None = resolve) -> str | None:
-    """Why the platform may not send a request to ``url`` (None: it may).  ``resolver=None`` judges an address
-    written in the URL and ``localhost`` only, leaving other host names to the check made before sending."""
+class Refused(Exception):
+    """The platform may not send to this URL; the message says why."""
+
+
+def _addresses(url: str, resolver: Resolver | None) -> list[Address] | None:
+    """The addresses ``url``'s host stands for (None: a name left unresolved, with ``resolver=None``)."""
     parts = urlsplit(url)
     host = (parts.hostname or "").rstrip(".").lower()
     if not host:
-        return "the URL names no host"
+        raise Refused("the URL names no host")
     try:
-        addresses: list[Address] = [ipaddress.ip_address(host)]
+        return [ipaddress.ip_address(host)]
     except ValueError:
-        if host == "localhost" or host.endswith(".localhost"):
-            addresses = [ipaddress.ip_address("127.0.0.1")]
-        elif resolver is None:
-            return None
-        else:
-            try:
-                addresses = [ipaddress.ip_address(a.split("%", 1)[0])
-                             for a in resolver(host, parts.port or (443 if parts.scheme == "https" else 80))]
-            except OSError as exc:
-                return f"{host} does not resolve ({exc})"
+        pass
+    if host == "localhost" or host.endswith(".localhost"):
+        return [ipaddress.ip_address("127.0.0.1")]
+    if resolver is None:
+        return None
+    try:
+        return [ipaddress.ip_address(a.split("%", 1)[0])
+                for a in resolver(host, parts.port or (443 if parts.scheme == "https" else 80))]
+    except OSError as exc:
+        raise Refused(f"{host} does not resolve ({exc})") from None
+
+
+def _check(url: str, addresses: Sequence[Address], allowed: Sequence[Network]) -> None:
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if not addresses:
+        raise Refused(f"{host} resolves to no address")
     for address in addresses:
         kind = address_refusal(address, allowed)
         if kind is not None:
-            return f"{address} is {kind}" if str(address) == host else f"{host} resolves to {address}, {kind}"
+            raise Refused(f"{address} is {kind}" if str(address) == host else f"{host} resolves to {address}, {kind}")
+
+
+def checked_address(url: str, allowed: Sequence[Network], *, resolver: Resolver = resolve) -> Address:
+    """The address to send a request for ``url`` to, once every address its host resolves to has passed;
+    :class:`Refused` says why none may be used."""
+    addresses = _addresses(url, resolver)
+    assert addresses is not None
+    _check(url, addresses, allowed)
+    return addresses[0]
+
+
+def refusal(url: str, allowed: Sequence[Network], *, resolver: Resolver | None = resolve) -> str | None:
+    """Why the platform may not send a request to ``url`` (None: it may).  ``resolver=None`` judges an address
+    written in the URL and ``localhost`` only, leaving other host names to the check made before sending."""
+    try:
+        addresses = _addresses(url, resolver)
+        if addresses is not None:
+            _check(url, addresses, allowed)
+    except Refused as exc:
+        return str(exc)
     return None

@@ -153,7 +153,8 @@ class Subscription(Base):
     resource_id: Mapped[int | None] = mapped_column(ForeignKey("resources.id", ondelete="RESTRICT"), index=True)
     registry_view: Mapped[str | None] = mapped_column(String(16))
     webhook_url: Mapped[str | None] = mapped_column(String(2000))
-    webhook_secret: Mapped[str | None] = mapped_column(String(64))  # the key its notices are signed with
+    # The key its notices are signed with, sealed (govlink.kit.sealed) under the platform's webhook key.
+    webhook_secret: Mapped[str | None] = mapped_column(String(200))
     since: Mapped[int] = mapped_column(Integer)  # its own log entry: the events logged after it are its notices
     # Webhook: every notice up to this log index was delivered or given up on.
     delivered_through: Mapped[int | None] = mapped_column(Integer)

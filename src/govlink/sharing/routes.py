@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from govlink.accounts.actor import Actor
 from govlink.accounts.roles import Role
 from govlink.db.base import utcnow
+from govlink.kit import sealed
 from govlink.settings import Settings
 from govlink.sharing import delivery, evaluation, opendata, pseudonyms, record, service, subscriptions, verification
 from govlink.sharing import export as exports
@@ -295,7 +296,8 @@ def subscribe(body: SubscriptionIn, session: DbSession, actor: CurrentActor,
               settings: AppSettings) -> SubscriptionCreatedOut:
     """Hear of a resource's new versions (or a registry's changes) you may read: in the feed, and POSTed to your
     webhook if you give one, signed with the secret returned now and never again."""
-    made, secret = subscriptions.subscribe(session, actor, body, rules_of(settings))
+    made, secret = subscriptions.subscribe(session, actor, body, rules_of(settings),
+                                           key=sealed.load_or_create_key(settings.webhook_key_path))
     return subscriptions.created_out(session, made, secret)
 
 

@@ -15,7 +15,9 @@ the attempt to subscribe to anything else is refused and logged like any other r
 
 Webhooks: the worker's ``sharing.deliver_notices`` job (every minute) POSTs each subscription's notices to its
 URL in order, as JSON signed with HMAC-SHA256 under the subscription's secret (shown once, when it is made) in
-``X-GovLink-Signature: sha256=<hex>``.  Delivery is at least once (``X-GovLink-Delivery`` names the notice, to
+``X-GovLink-Signature: sha256=<hex>``.  The secret is kept sealed under the platform's webhook key
+(:mod:`govlink.kit.sealed`), so a copy of the database cannot forge notices.  The URL's host is resolved once
+before each notice, every address is checked, and the notice goes to a checked address (:func:`post_notice`).  Delivery is at least once (``X-GovLink-Delivery`` names the notice, to
 drop a repeat): a failed attempt is kept and retried with a growing pause, and after :data:`MAX_ATTEMPTS` the
 notice is given up and the next one tried; the feed still lists it.
 """
@@ -40,7 +42,7 @@ from govlink.catalog import service as catalog
 from govlink.catalog.vocabulary import Status
 from govlink.db.base import utcnow
 from govlink.jobs.worker import JobContext
-from govlink.kit import destinations
+from govlink.kit import destinations, sealed
 from govlink.kit.canonical import canonical_json
 from govlink.kit.errors import Conflict, InvalidInput, NotFound
 from govlink.sharing import delivery
@@ -79,10 +81,10 @@ class Unreachable(Exception):
 # --- subscribing --------------------------------------------------------------------------------------------
 
 
-def subscribe(session: Session, actor: Actor, data: SubscriptionIn, rules: SharingRules, *,
+def subscribe(session: Session, actor: Actor, data: SubscriptionIn, rules: SharingRules, *, key: bytes,
               now: dt.datetime | None = None) -> tuple[Subscription, str | None]:
     """Subscribe the actor's department to a resource or a registry it may read; the subscription and, with a
-    webhook, the secret its notices are signed with (not shown again)."""
+    webhook, the secret its notices are signed with (not shown again; stored sealed under ``key``)."""
     now = now or utcnow()
     context: dict[str, Any] = {"resource": data.resource_code, "registry": data.registry,
                                "webhook": data.webhook_url is not None}
@@ -117,9 +119,11 @@ def subscribe(session: Session, actor: Actor, data: SubscriptionIn, rules: Shari
     subscription = Subscription(department_id=actor.department_id, created_by=actor.username,
                                 resource_id=resource.id if resource else None,
                                 registry_view=None if resource else data.registry, webhook_url=data.webhook_url,
-                                webhook_secret=secret, since=-1, created_at=now)
+                                since=-1, created_at=now)
     session.add(subscription)
     session.flush()
+    if secret is not None:
+        subscription.webhook_secret = sealed.seal(key, secret, _sealing_context(subscription))
     # Its notices are the events logged after its own entry.
     subscription.since = record(session, LogEvent(
         kind="sharing.subscribed", actor=actor.username, department=department_code(session, actor.department_id),
@@ -250,14 +254,37 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def post_notice(url: str, body: bytes, headers: Mapping[str, str], *, allowed: Sequence[str] = ()) -> int:
+def _sealing_context(subscription: Subscription) -> str:
+    return f"govlink/webhook-secret/{subscription.id}"
+
+
+def signing_secret(session: Session, subscription: Subscription, key: bytes) -> str:
+    """The subscription's webhook secret, unsealed with ``key``.  One stored in clear (before revision 0014)
+    is sealed now."""
+    stored = subscription.webhook_secret
+    assert stored is not None
+    if sealed.is_sealed(stored):
+        return sealed.unseal(key, stored, _sealing_context(subscription))
+    subscription.webhook_secret = sealed.seal(key, stored, _sealing_context(subscription))
+    session.flush()
+    return stored
+
+
+def post_notice(url: str, body: bytes, headers: Mapping[str, str], *, allowed: Sequence[str] = (),
+                resolver: destinations.Resolver = destinations.resolve) -> int:
     """POST one notice, waiting at most :data:`WEBHOOK_TIMEOUT` seconds; redirects are not followed.  Every
-    address the host resolves to must be public or in the ``allowed`` networks (:class:`Unreachable`)."""
-    why = destinations.refusal(url, destinations.networks(allowed))
-    if why is not None:
-        raise Unreachable(f"the platform does not send to this webhook: {why}")
+    address the host resolves to must be public or in the ``allowed`` networks (:class:`Unreachable`), and the
+    connection is made to one of those addresses, with the URL's host in ``Host`` and, over HTTPS, as the name
+    the server's certificate is checked against."""
+    try:
+        address = destinations.checked_address(url, destinations.networks(allowed), resolver=resolver)
+    except destinations.Refused as exc:
+        raise Unreachable(f"the platform does not send to this webhook: {exc}") from None
+    named = httpx.URL(url)
+    extensions = {"sni_hostname": named.host} if named.scheme == "https" else {}
     with httpx.Client(timeout=WEBHOOK_TIMEOUT, follow_redirects=False) as client:
-        return client.post(url, content=body, headers=dict(headers)).status_code
+        return client.post(named.copy_with(host=str(address)), content=body, extensions=extensions,
+                           headers={**headers, "Host": named.netloc.decode("ascii")}).status_code
 
 
 def _pause(attempts: int) -> dt.timedelta:
@@ -265,7 +292,8 @@ def _pause(attempts: int) -> dt.timedelta:
     return dt.timedelta(minutes=min(2 ** (attempts - 1), 360))
 
 
-def _attempt(session: Session, subscription: Subscription, notice: NoticeOut, send: Send, now: dt.datetime) -> bool:
+def _attempt(session: Session, subscription: Subscription, notice: NoticeOut, send: Send, key: bytes,
+             now: dt.datetime) -> bool:
     """Try to deliver one notice; whether the subscription may go on to its next one (delivered or given up)."""
     assert subscription.webhook_url is not None and subscription.webhook_secret is not None
     found = session.scalar(select(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription.id,
@@ -276,7 +304,7 @@ def _attempt(session: Session, subscription: Subscription, notice: NoticeOut, se
     body = canonical_json(payload)
     headers = {"Content-Type": "application/json", "User-Agent": f"GovLink/{govlink.__version__}",
                "X-GovLink-Event": notice.kind, "X-GovLink-Delivery": f"{subscription.id}:{notice.id}",
-               "X-GovLink-Signature": signature(subscription.webhook_secret, body)}
+               "X-GovLink-Signature": signature(signing_secret(session, subscription, key), body)}
     status: int | None = None
     try:  # no write is pending while the subscriber answers, so no database lock waits on it
         status = send(subscription.webhook_url, body, headers)
@@ -301,11 +329,12 @@ def _attempt(session: Session, subscription: Subscription, notice: NoticeOut, se
     return found.state != "pending"
 
 
-def deliver_notices(session: Session, *, send: Send | None = None, allowed: Sequence[str] = (),
+def deliver_notices(session: Session, *, key: bytes, send: Send | None = None, allowed: Sequence[str] = (),
                     now: dt.datetime | None = None) -> dict[str, int]:
     """POST every webhook subscription's undelivered notices in order (up to :data:`NOTICES_PER_RUN` each),
     committing each attempt; a subscription whose notice failed waits for its retry before its next one.
-    ``allowed``: the non-public networks webhooks may reach (:func:`post_notice`)."""
+    ``key``: the platform's webhook key the secrets are sealed under; ``allowed``: the non-public networks
+    webhooks may reach (:func:`post_notice`)."""
     now = now or utcnow()
     send = send or functools.partial(post_notice, allowed=allowed)
     hooked: Sequence[Subscription] = session.scalars(
@@ -320,7 +349,7 @@ def deliver_notices(session: Session, *, send: Send | None = None, allowed: Sequ
         through = _delivered_through(subscription)
         waiting = [n for n in notices if n.id > through and _concerns(subscription, n)]
         for notice in waiting[:NOTICES_PER_RUN]:
-            if not _attempt(session, subscription, notice, send, now):
+            if not _attempt(session, subscription, notice, send, key, now):
                 counts["waiting"] += 1
                 break
             counts["delivered"] += 1
@@ -340,7 +369,8 @@ def _delivered_through(subscription: Subscription) -> int:
 def deliver_notices_job(context: JobContext) -> dict[str, Any]:
     """Job: deliver the webhooks' notices (scheduled every minute)."""
     with context.sessions() as session:
-        return deliver_notices(session, allowed=context.settings.webhook_networks)
+        return deliver_notices(session, key=sealed.load_or_create_key(context.settings.webhook_key_path),
+                               allowed=context.settings.webhook_networks)
 
 
 # --- out ----------------------------------------------------------------------------------------------------
