@@ -9,13 +9,16 @@ import io
 from collections.abc import Callable
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from govlink.accounts.roles import Role
+from govlink.sharing.quotas import QuotaLimits
 from govlink.transparency import service as transparency
 from tests.conftest import form_csrf
 from tests.sharing.conftest import ENTERPRISES, District
+from tests.sharing.test_quotas import limit
 from tests.sharing.test_routes import as_user, refusals
 
 OPEN_ITEMS = ["统一社会信用代码", "企业名称", "补贴金额"]  # 联系人 and 联系人电话 are personal
@@ -97,6 +100,27 @@ def test_an_application_is_answered_and_its_grant_reads_open_items_only(
     as_user(client, citizen)
     after = client.get(f"/api/sharing/grants/{grant_id}/open-rows")
     assert after.status_code == 403 and after.json()["error"]["code"] == "sharing.revoked"
+
+
+def test_open_data_reads_are_held_to_the_applications_quota(
+        app: FastAPI, client: TestClient, session: Session, district: District,
+        make_user: Callable[..., str]) -> None:
+    citizen = make_user(Role.PUBLIC)
+    applied = client.post("/api/sharing/applications", json=application(district.subsidies),
+                          headers=as_user(client, citizen)).json()
+    grant_id = client.post(f"/api/sharing/requests/{applied['id']}/decision",
+                           headers=as_user(client, make_user(Role.APPROVER, department="RS")),
+                           json={"decision": "approve", "reason": "同意"}).json()["grant_id"]
+    limit(app, QuotaLimits(daily_rows=2))
+    as_user(client, citizen)
+
+    page = client.get(f"/api/sharing/grants/{grant_id}/open-rows", params={"limit": 1})
+    assert page.status_code == 200 and page.headers["RateLimit-Remaining"] == "1"
+    refused = client.get(f"/sharing/grants/{grant_id}/open.csv")  # the whole file: two rows, but not today
+    assert refused.status_code == 429 and refusals(session)[0]["route"] == "sharing.page.open_download"
+    cut = client.get(f"/api/sharing/grants/{grant_id}/open-rows", params={"offset": 1})
+    assert len(cut.json()["records"]) == 1 and cut.headers["RateLimit-Remaining"] == "0"
+    assert client.get(f"/api/sharing/grants/{grant_id}/open-rows").status_code == 429
 
 
 def test_a_refused_application_is_appealed_and_on_the_public_record(

@@ -156,6 +156,34 @@ def test_daily_row_quota_refuses_once_used_and_renews_the_next_day(
     assert verify(client, headers) == 200
 
 
+def test_the_quota_cuts_a_page_and_refuses_a_file_it_cannot_hold(
+        app: FastAPI, client: TestClient, session: Session, district: District,
+        make_user: Callable[..., str]) -> None:
+    clock = limit(app, QuotaLimits(daily_rows=3))
+    headers = as_user(client, make_user(Role.ANALYST, department="MZ"))
+    query = {"resource_code": district.enterprises, "purpose": PURPOSE}  # 无条件共享, two rows
+
+    assert len(client.post("/api/sharing/query", json=query, headers=headers).json()["rows"]) == 2
+    cut = client.post("/api/sharing/query", json=query, headers=headers)
+    assert cut.status_code == 200 and len(cut.json()["rows"]) == 1  # what the quota leaves, not a page more
+    assert cut.headers["RateLimit-Remaining"] == "0" and cut.json()["next_cursor"]
+
+    clock.advance(60)  # a new day: one row left after a page of two
+    client.post("/api/sharing/query", json=query, headers=headers)
+    export = {**query, "format": "csv"}
+    refused = client.post("/api/sharing/export", json=export, headers=headers)
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "sharing.quota"
+    assert "holds 2 rows" in refused.json()["error"]["message"] and refused.headers["Retry-After"]
+    logged = refusals(session)[0]
+    assert (logged["route"], logged["rows"], logged["left"]) == ("sharing.api.export", 2, 1)
+    assert len(client.post("/api/sharing/query", json=query, headers=headers).json()["rows"]) == 1  # paged
+
+    clock.advance(86_400)
+    whole = client.post("/api/sharing/export", json=export, headers=headers)
+    assert whole.status_code == 200 and len(whole.content.decode("utf-8-sig").splitlines()) == 3
+    assert whole.headers["RateLimit-Remaining"] == "1"
+
+
 def test_counting_loses_nothing_under_concurrency(engine: Engine) -> None:
     """Threads with their own connections charge one application at once; every row is counted."""
     sessions = make_sessionmaker(engine)

@@ -11,7 +11,7 @@ would read as formulas are neutralised (:mod:`govlink.kit.tablefiles`); Parquet 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO
 
@@ -44,15 +44,19 @@ class ExportedFile:
 
 def export(session: Session, actor: Actor, code: str, out: IO[bytes], *, fmt: ExportFormat, purpose: str,
            items: Sequence[str] | None = None, filters: Sequence[RowCondition] = (), grant_id: int | None = None,
-           join_key_secret: bytes | None = None, now: dt.datetime | None = None) -> ExportedFile:
+           join_key_secret: bytes | None = None, allow_rows: Callable[[int], None] | None = None,
+           now: dt.datetime | None = None) -> ExportedFile:
     """Write every row of ``code`` the actor may see (as :func:`govlink.sharing.delivery.query` shows them) to
-    ``out`` as ``fmt``, after logging the export; refused (403, logged) outside the grant."""
+    ``out`` as ``fmt``, after logging the export; refused (403, logged) outside the grant.  ``allow_rows`` is
+    told the file's row count before anything is logged or written, and raises to refuse it (a quota)."""
     selection = delivery.select_rows(session, actor, code, purpose=purpose, items=items, filters=filters,
                                      grant_id=grant_id, join_key=join_key_secret is not None, now=now)
     total, rows = delivery.matching_rows(session, selection)
     if fmt == "xlsx" and total > tablefiles.XLSX_MAX_ROWS:
         raise InvalidInput(f"{total:,} rows do not fit in one XLSX sheet (at most {tablefiles.XLSX_MAX_ROWS:,}): "
                            "export as csv or parquet, or filter the rows", field="format")
+    if allow_rows is not None:
+        allow_rows(total)
     named = registry.subjects_of_records(session, selection.version.id, rows.column("_record").to_pylist())
     record_committed(session, LogEvent(kind="sharing.export", actor=actor.username,
                                        department=department_code(session, actor.department_id), subjects=tuple(named),

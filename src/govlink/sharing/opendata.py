@@ -10,6 +10,7 @@ file, is put on the transparency log and committed before the data leaves (fail 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,9 +76,13 @@ def read_page(session: Session, actor: Actor, grant_id: int, *, offset: int = 0,
                          fields=[n for n, _ in data.columns], total=total, offset=offset, records=rows)
 
 
-def download(session: Session, actor: Actor, grant_id: int, fmt: str) -> ingest.OpenFile:
-    """The granted open data as one file (CSV, XLSX or JSON), logged before it leaves."""
+def download(session: Session, actor: Actor, grant_id: int, fmt: str, *,
+             allow_rows: Callable[[int], None] | None = None) -> ingest.OpenFile:
+    """The granted open data as one file (CSV, XLSX or JSON), logged before it leaves.  ``allow_rows`` is told
+    the file's row count first, and raises to refuse it (a quota)."""
     data = granted_data(session, actor, grant_id)
+    if allow_rows is not None:
+        allow_rows(data.version.rows_accepted)
     found = ingest.open_data_file(session, data.resource, data.version, fmt, data.columns)
     _logged(session, actor, data, data.version.rows_accepted, format=fmt)
     return found

@@ -277,7 +277,8 @@ def _render_grants(request: Request, session: Session, actor: Actor, templates: 
 
 @router.get("/sharing/grants/{grant_id}/data", name="sharing.page.grant_data")
 def grant_data_page(grant_id: int, request: Request, session: DbSession, actor: CurrentActor,
-                    templates: AppTemplates, cursor: Annotated[str | None, Query(max_length=200)] = None) -> Response:
+                    templates: AppTemplates, meter: routes.Metered,
+                    cursor: Annotated[str | None, Query(max_length=200)] = None) -> Response:
     """The data a grant lets the department read, a page at a time, masked as the grant says; every page is on
     the log before it is shown, and a revoked or expired grant shows the refusal (also logged)."""
     grant = service.grant_by_id(session, actor, grant_id)
@@ -288,9 +289,11 @@ def grant_data_page(grant_id: int, request: Request, session: DbSession, actor: 
     else:
         try:
             page = delivery.query(session, actor, grant.resource.code, purpose=grant.purpose, grant_id=grant.id,
-                                  cursor=cursor or None, limit=GRANT_PAGE_ROWS)
+                                  cursor=cursor or None, limit=meter.page_size(GRANT_PAGE_ROWS))
         except GovLinkError as exc:
             error = exc
+        else:
+            meter.charge(len(page.rows))
     return templates.render(request, "sharing/grant_data.html", _context(
         actor, grant=service.grant_out(session, grant), page=page, error=error),
         status_code=error.status if error else 200)
@@ -298,26 +301,31 @@ def grant_data_page(grant_id: int, request: Request, session: DbSession, actor: 
 
 @router.get("/sharing/grants/{grant_id}/open", name="sharing.page.open_data")
 def open_data_page(grant_id: int, request: Request, session: DbSession, actor: CurrentActor,
-                   templates: AppTemplates, offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+                   templates: AppTemplates, meter: routes.Metered, offset: Annotated[int, Query(ge=0)] = 0) -> Response:
     """The open data an approved application lets the applicant read, a page at a time, with the downloads;
     every page is on the log before it is shown."""
     grant = service.grant_by_id(session, actor, grant_id)
     page: OpenGrantPage | None = None
     error: GovLinkError | None = None
     try:
-        page = opendata.read_page(session, actor, grant.id, offset=offset, limit=GRANT_PAGE_ROWS)
+        page = opendata.read_page(session, actor, grant.id, offset=offset, limit=meter.page_size(GRANT_PAGE_ROWS))
     except GovLinkError as exc:
         error = exc
+    else:
+        meter.charge(len(page.records))
     return templates.render(request, "sharing/open_data.html", _context(
         actor, grant=service.grant_out(session, grant), page=page, error=error, step=GRANT_PAGE_ROWS),
         status_code=error.status if error else 200)
 
 
 @router.get("/sharing/grants/{grant_id}/open.{fmt}", name="sharing.page.open_download")
-def open_download(grant_id: int, fmt: str, session: DbSession, actor: CurrentActor) -> Response:
-    """The granted open data as CSV, XLSX or JSON (logged before it leaves)."""
-    found = opendata.download(session, actor, grant_id, fmt)
-    return attachment(found.name, found.media_type, found.chunks)
+def open_download(grant_id: int, fmt: str, session: DbSession, actor: CurrentActor,
+                  meter: routes.Metered) -> Response:
+    """The granted open data as CSV, XLSX or JSON (logged before it leaves; within the daily row quota)."""
+    found = opendata.download(session, actor, grant_id, fmt, allow_rows=meter.take_file)
+    answer = attachment(found.name, found.media_type, found.chunks)
+    answer.headers.update(meter.headers)  # a response of its own: the dependency's headers do not reach it
+    return answer
 
 
 @router.post("/sharing/grants/{grant_id}/revoke", name="sharing.page.revoke")

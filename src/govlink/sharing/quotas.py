@@ -9,8 +9,11 @@ passes two limits:
   behind a load balancer with *n* processes an application may make up to *n* times as many calls.
 - the daily row quota: rows delivered to an application on one district calendar day (a verdict counts
   one), counted in the database by one atomic upsert per call, so every process sees one count.  A call is
-  admitted while the day's count is below the quota and charged afterwards with the rows it delivered, so
-  the day's last call may go over by what it delivered (at most one page of a query).
+  admitted while the day's count is below the quota and charged afterwards with the rows it delivered; a
+  page is cut to the rows the quota still leaves (:attr:`Meter.rows_left`, its cursor goes on tomorrow), and a
+  file bigger than what is left is refused before it is written (:meth:`Meter.take_file`).  Calls of one
+  application admitted at the same moment each see the same count, so together they may go over by what they
+  deliver beyond it.
 
 An admitted call's answer carries its remaining budget (``RateLimit-*`` of draft-ietf-httpapi-ratelimit-headers);
 a refused one is 429 with ``Retry-After``.  Refusals by the row quota are on the transparency log
@@ -173,14 +176,48 @@ def seconds_to_midnight(moment: dt.datetime) -> float:
 class Meter:
     """One admitted call's allowance: charge it with the rows it delivers; its headers follow its budget."""
 
-    def __init__(self, session: Session, application: str, day: dt.date, budgets: Mapping[str, Budget],
-                 publish: Callable[[Mapping[str, str]], None]) -> None:
+    def __init__(self, session: Session, actor: Actor, route: str | None, application: str, day: dt.date,
+                 budgets: Mapping[str, Budget], publish: Callable[[Mapping[str, str]], None]) -> None:
         self._session = session
+        self._actor = actor
+        self._route = route
         self._application = application
         self._day = day
         self._budgets = dict(budgets)
         self._publish = publish
         publish(ratelimit_headers(list(self._budgets.values())))
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The call's ``RateLimit-*`` headers as they stand, for an answer made as a response of its own (a file)."""
+        return ratelimit_headers(list(self._budgets.values()))
+
+    @property
+    def rows_left(self) -> int | None:
+        """Rows the daily quota still lets this call deliver (None: no quota)."""
+        rows_budget = self._budgets.get("rows")
+        return None if rows_budget is None else rows_budget.remaining
+
+    def page_size(self, asked: int) -> int:
+        """The rows a page may hold: as many as asked, at most what the daily quota leaves."""
+        left = self.rows_left
+        return asked if left is None else max(1, min(asked, left))
+
+    def take_file(self, rows: int) -> None:
+        """Charge a file of ``rows`` rows, which is delivered whole or not at all; refused (429, logged like any
+        quota refusal) when the daily quota leaves fewer."""
+        rows_budget = self._budgets.get("rows")
+        if rows_budget is None or rows <= rows_budget.remaining:
+            self.charge(rows)
+            return
+        forbid(self._session, self._actor, "quota",
+               f"this file holds {rows} rows and this application's daily quota leaves {rows_budget.remaining} "
+               f"for {self._day.isoformat()}: filter the rows, or wait until the quota renews at midnight "
+               f"(district time), in {math.ceil(rows_budget.reset)} s",
+               {"route": self._route, "application": self._application, "day": self._day.isoformat(),
+                "quota": rows_budget.limit, "rows": rows, "left": rows_budget.remaining},
+               error=TooManyRequests, headers=ratelimit_headers(list(self._budgets.values()),
+                                                                retry_after=rows_budget.reset))
 
     def charge(self, rows: int) -> None:
         """Count ``rows`` delivered by this call against the daily quota (when there is one)."""
@@ -232,4 +269,4 @@ class Quotas:
                        {"route": route, "application": application, "day": day.isoformat(),
                         "quota": self.limits.daily_rows, "delivered": used},
                        error=TooManyRequests, headers=ratelimit_headers(list(budgets.values()), retry_after=renews))
-        return Meter(session, application, day, budgets, publish)
+        return Meter(session, actor, route, application, day, budgets, publish)

@@ -159,13 +159,6 @@ def revoke(grant_id: int, body: ReasonIn, session: DbSession, actor: CurrentActo
     return service.grant_out(session, service.revoke_grant(session, actor, grant_id, reason=body.reason))
 
 
-@router.get("/grants/{grant_id}/open-rows", name="sharing.api.open_rows", response_model=OpenGrantPage)
-def open_rows(grant_id: int, session: DbSession, actor: CurrentActor, offset: Annotated[int, Query(ge=0)] = 0,
-              limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> OpenGrantPage:
-    """A page of the open data your approved application lets you read (logged; refused outside the grant)."""
-    return opendata.read_page(session, actor, grant_id, offset=offset, limit=limit)
-
-
 # --- delivery -----------------------------------------------------------------------------------------------
 
 
@@ -182,6 +175,17 @@ async def metered(request: Request, response: Response, session: DbSession, acto
 Metered = Annotated[Meter, Depends(metered)]
 
 
+@router.get("/grants/{grant_id}/open-rows", name="sharing.api.open_rows", response_model=OpenGrantPage)
+def open_rows(grant_id: int, session: DbSession, actor: CurrentActor, meter: Metered,
+              offset: Annotated[int, Query(ge=0)] = 0,
+              limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> OpenGrantPage:
+    """A page of the open data your approved application lets you read (logged; refused outside the grant;
+    past the quotas, 429)."""
+    page = opendata.read_page(session, actor, grant_id, offset=offset, limit=meter.page_size(limit))
+    meter.charge(len(page.records))
+    return page
+
+
 @router.post("/query", name="sharing.api.query", response_model=QueryPage)
 @no_write_lock
 def query(body: QueryIn, session: DbSession, actor: CurrentActor, settings: AppSettings,
@@ -190,8 +194,8 @@ def query(body: QueryIn, session: DbSession, actor: CurrentActor, settings: AppS
     anything outside the grant is refused (403) and the refusal logged; past the quotas, 429."""
     secret = pseudonyms.load_or_create_secret(settings.pseudonym_key_path) if body.join_key else None
     page = delivery.query(session, actor, body.resource_code, purpose=body.purpose, items=body.items,
-                          filters=body.filters, sort=body.sort, cursor=body.cursor, limit=body.limit,
-                          grant_id=body.grant_id, join_key_secret=secret)
+                          filters=body.filters, sort=body.sort, cursor=body.cursor,
+                          limit=meter.page_size(body.limit), grant_id=body.grant_id, join_key_secret=secret)
     meter.charge(len(page.rows))
     return page
 
@@ -203,7 +207,7 @@ def registry_query(body: RegistryQueryIn, session: DbSession, actor: CurrentActo
     for that registry view: its attributes, masked by default, within its row scope; refused (403) and logged
     outside it."""
     page = delivery.query_registry(session, actor, body.registry.value, purpose=body.purpose, items=body.items,
-                                   filters=body.filters, cursor=body.cursor, limit=body.limit,
+                                   filters=body.filters, cursor=body.cursor, limit=meter.page_size(body.limit),
                                    grant_id=body.grant_id)
     meter.charge(len(page.rows))
     return page
@@ -280,14 +284,15 @@ def export(body: ExportIn, session: DbSession, actor: CurrentActor, settings: Ap
     try:
         made = exports.export(session, actor, body.resource_code, out, fmt=body.format, purpose=body.purpose,
                               items=body.items, filters=body.filters, grant_id=body.grant_id,
-                              join_key_secret=secret)
+                              join_key_secret=secret, allow_rows=meter.take_file)
     except BaseException:
         out.close()
         raise
-    meter.charge(made.rows)
     out.seek(0)
     # The request's transaction (with the export's log entry) commits before the first byte is sent.
-    return attachment(made.file_name, made.media_type, _read_out(out))
+    answer = attachment(made.file_name, made.media_type, _read_out(out))
+    answer.headers.update(meter.headers)  # a response of its own: the dependency's headers do not reach it
+    return answer
 
 
 @router.post("/subscriptions", name="sharing.api.subscribe", response_model=SubscriptionCreatedOut,

@@ -17,9 +17,10 @@ Webhooks: the worker's ``sharing.deliver_notices`` job (every minute) POSTs each
 URL in order, as JSON signed with HMAC-SHA256 under the subscription's secret (shown once, when it is made) in
 ``X-GovLink-Signature: sha256=<hex>``.  The secret is kept sealed under the platform's webhook key
 (:mod:`govlink.kit.sealed`), so a copy of the database cannot forge notices.  The URL's host is resolved once
-before each notice, every address is checked, and the notice goes to a checked address (:func:`post_notice`).  Delivery is at least once (``X-GovLink-Delivery`` names the notice, to
-drop a repeat): a failed attempt is kept and retried with a growing pause, and after :data:`MAX_ATTEMPTS` the
-notice is given up and the next one tried; the feed still lists it.
+before each notice, every address is checked, and the notice goes to a checked address (:func:`post_notice`).
+Delivery is at least once (``X-GovLink-Delivery`` names the notice, to drop a repeat): a failed attempt is kept
+and retried with a growing pause, and after :data:`MAX_ATTEMPTS` the notice is given up and the next one tried;
+the feed still lists it.
 """
 
 from __future__ import annotations
