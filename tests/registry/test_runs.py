@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from govlink.accounts.actor import SYSTEM, Actor
@@ -192,6 +192,51 @@ def test_a_new_version_links_new_records_by_key_and_scores_those_without_against
     assert entity(records + 3) not in {None, entity(1)}  # nobody's: a new person
     assert session.scalar(select(func.count()).select_from(RegistryEntity)
                           .where(RegistryEntity.entity_type == "person")) == persons_before + summary.created
+
+
+def test_a_relink_queues_the_pairs_it_cannot_decide_and_drops_those_of_removed_records(
+        session: Session, district: DistrictManifest, tmp_path: Path) -> None:
+    _load(session, district)
+    service.link(session, SYSTEM)
+    info = next(e for e in district.extracts if e.file_name.startswith("rs_"))
+    assert info.encoding is not None
+    original = (district.out_dir / info.file_name).read_text(encoding=info.encoding)
+    lines = original.splitlines()
+    known = lines[1].split(",")
+    keyless = [*known[:2], "", *known[3:8], "暂停参保", known[9]]  # a known person without the ID number
+    code, resource_id = next((r.code, r.id) for r, v in ingest.published_data(session, ["person"])
+                             if v.file_name == info.file_name)
+    # Every scored pair is for a reviewer: nothing is certain enough to link by score alone.
+    service.set_thresholds(session, SYSTEM, upper=1.0, lower=0.5)
+    pending_before = {(left, right) for left, right in session.execute(
+        select(RegistryReview.left_key, RegistryReview.right_key).where(RegistryReview.state == "pending"))}
+
+    changed = tmp_path / info.file_name
+    changed.write_text(original.rstrip("\n") + "\n" + ",".join(keyless) + "\n", encoding=info.encoding)
+    ingest.ingest(session, SYSTEM, changed, file_name=info.file_name, resource_code=code)
+    summary = service.relink(session, SYSTEM, resource_id)
+    assert summary is not None and summary.review_pending >= 1
+    fresh_key = session.scalar(select(RegistryMention.mention_key).where(
+        RegistryMention.resource_id == resource_id, RegistryMention.record == len(lines), RegistryMention.role == ""))
+    assert fresh_key is not None
+    queued = session.execute(select(RegistryReview.left_key, RegistryReview.right_key).where(
+        RegistryReview.state == "pending", or_(RegistryReview.left_key == fresh_key,
+                                                 RegistryReview.right_key == fresh_key))).all()
+    partners = {left if right == fresh_key else right for left, right in queued}
+    first = session.scalar(select(RegistryMention.entity_id).where(
+        RegistryMention.resource_id == resource_id, RegistryMention.record == 1, RegistryMention.role == ""))
+    assert first in set(session.scalars(select(RegistryMention.entity_id)
+                                        .where(RegistryMention.mention_key.in_(partners))))  # the person it is
+    pending = {(left, right) for left, right in session.execute(
+        select(RegistryReview.left_key, RegistryReview.right_key).where(RegistryReview.state == "pending"))}
+    assert pending_before <= pending  # the full run's queue stays
+
+    changed.write_text(original, encoding=info.encoding)  # the record is withdrawn again
+    ingest.ingest(session, SYSTEM, changed, file_name=info.file_name, resource_code=code)
+    assert service.relink(session, SYSTEM, resource_id) is not None
+    assert not session.scalar(select(func.count()).select_from(RegistryReview).where(
+        RegistryReview.state == "pending", or_(RegistryReview.left_key == fresh_key,
+                                                 RegistryReview.right_key == fresh_key)))
 
 
 def test_only_the_information_office_links_and_reads_are_logged(session: Session, district: DistrictManifest) -> None:

@@ -4,7 +4,9 @@ Records that did not change keep their mention keys and so their entities; only 
 A new record whose key (ID number, credit code) the registry knows joins that key's entity at once; one without a
 key is scored, by the model the last full run trained, against the stored mentions it could link to: those
 sharing one of its blocking values, found through the mentions' indexes, never by reading the whole registry.
-Removed records' mentions go; entities left with none retire.  Golden records and conflicts are recomputed for
+Pairs the model cannot decide join the review queue, and reviewers' decisions on a new record's pairs hold (a
+record removed and added again keeps its mention key).  Removed records' mentions go, with the pending reviews
+that name them; entities left with none retire.  Golden records and conflicts are recomputed for
 the entities touched, from their mentions as stored afterwards.
 """
 
@@ -45,7 +47,7 @@ from govlink.kit.bulk import append_arrow, arrow_batches, fill_temporary
 from govlink.registry import runs
 from govlink.registry.linkage import LinkSettings, link_mentions
 from govlink.registry.mentions import ENTITY_TYPES, empty_mentions, read_mentions
-from govlink.registry.models import RegistryEntity, RegistryEvent, RegistryMention, RegistryRun
+from govlink.registry.models import RegistryEntity, RegistryEvent, RegistryMention, RegistryReview, RegistryRun
 
 LOADED = ("mention_key", "entity_type", "resource_id", "department_id", "version_id", "record", "role", "quarantined",
           "key", "name", "birth_date", "gender", "phone", "address", "street", "road", "number", "code", "extra",
@@ -226,7 +228,8 @@ def _relink_type(session: Session, con: duckdb.DuckDBPyConnection, entity_type: 
                      SELECT row_number() OVER (ORDER BY mention_key) - 1 AS mention_id, * FROM placed""")
     features = con.sql("""SELECT mention_id, key, name, birth_date, gender, phone, address, street, road, number,
                                  context, anchor FROM mt ORDER BY mention_id""").to_arrow_table()
-    result = link_mentions(features, entity_type, settings, model=model)
+    result = link_mentions(features, entity_type, settings, model=model,
+                           decisions=runs.decisions(session, con, entity_type))
     con.register("clusters_in", result.clusters)
     # A cluster holding an existing entity's mentions is that entity; any other cluster is a new entity.
     duck.run(con, """
@@ -247,9 +250,14 @@ def _relink_type(session: Session, con: duckdb.DuckDBPyConnection, entity_type: 
         duck.run(con, """UPDATE mc SET entity_id = f.new_id FROM fresh_ids f
                          WHERE mc.cluster = f.cluster AND mc.entity_id IS NULL""")
         con.unregister("fresh_ids")
-    # Write: removed mentions go, fresh ones arrive with their entities.
+    # Write: removed mentions go, with the pairs still waiting for a reviewer that name them; fresh ones arrive
+    # with their entities, and their pairs between the thresholds join the review queue.
     fill_temporary(session, _LOOKUP, con.sql("SELECT mention_key FROM removed").to_arrow_table())
     session.execute(delete(_MENTIONS).where(_MENTIONS.c.mention_key.in_(select(_LOOKUP.c.mention_key))))
+    gone = select(_LOOKUP.c.mention_key)
+    session.execute(delete(RegistryReview).where(RegistryReview.state == "pending", or_(
+        RegistryReview.left_key.in_(gone), RegistryReview.right_key.in_(gone))))
+    summary.review_pending += runs.write_reviews(session, con, entity_type, result.review, replace=False)
     rows = con.sql(f"""SELECT {", ".join(runs.STORED)}, entity_id, linked_by, probability FROM mc
                        WHERE mention_key IN (SELECT mention_key FROM fresh)""").to_arrow_table()  # noqa: S608
     append_arrow(session, RegistryMention.__tablename__, rows)

@@ -147,7 +147,8 @@ def run_full(session: Session, actor: Actor, *, progress: Progress | None = None
     return summary
 
 
-def _decisions(session: Session, con: duckdb.DuckDBPyConnection, entity_type: str) -> list[Decision]:
+def decisions(session: Session, con: duckdb.DuckDBPyConnection, entity_type: str) -> list[Decision]:
+    """Reviewers' decisions on pairs of the mentions in ``mt``, by their ids there."""
     rows = session.execute(select(RegistryReview.left_key, RegistryReview.right_key, RegistryReview.state)
                            .where(RegistryReview.entity_type == entity_type,
                                   RegistryReview.state.in_(["match", "non_match"]))).all()
@@ -166,7 +167,7 @@ def _link_type(session: Session, actor: Actor, con: duckdb.DuckDBPyConnection, e
                step: Progress) -> dict[str, Any]:
     features = con.sql("""SELECT mention_id, key, name, birth_date, gender, phone, address, street, road, number,
                                  context FROM mt ORDER BY mention_id""").to_arrow_table()
-    result = link_mentions(features, entity_type, settings, decisions=_decisions(session, con, entity_type),
+    result = link_mentions(features, entity_type, settings, decisions=decisions(session, con, entity_type),
                            progress=step)
     con.register("clusters_in", result.clusters)
     duck.run(con, """CREATE OR REPLACE TABLE mc AS SELECT mt.*, c.cluster, c.linked_by, c.probability
@@ -179,7 +180,7 @@ def _link_type(session: Session, actor: Actor, con: duckdb.DuckDBPyConnection, e
     con.unregister("entity_of")
     _write_mentions(session, con, entity_type)
     summary.conflicts += write_golden(session, con, entity_type)
-    summary.review_pending += _write_reviews(session, con, entity_type, result.review)
+    summary.review_pending += write_reviews(session, con, entity_type, result.review)
     summary.mentions += result.stats["mentions"]
     summary.entities += result.stats["entities"]
     return {**result.stats, "model": result.model}
@@ -370,9 +371,14 @@ def _write_conflicts(session: Session, conflicts: pa.Table, entity_type: str, en
     return len(rows)
 
 
-def _write_reviews(session: Session, con: duckdb.DuckDBPyConnection, entity_type: str, review: pa.Table) -> int:
-    session.execute(delete(RegistryReview).where(RegistryReview.entity_type == entity_type,
-                                                 RegistryReview.state == "pending"))
+def write_reviews(session: Session, con: duckdb.DuckDBPyConnection, entity_type: str, review: pa.Table, *,
+                  replace: bool = True) -> int:
+    """Queue the pairs of ``review`` (ids in ``mt``) for reviewers; how many were queued.  A full run's pairs
+    (``replace``) take the place of the type's pending ones; an incremental run's join them, beside any pair
+    already queued or decided."""
+    if replace:
+        session.execute(delete(RegistryReview).where(RegistryReview.entity_type == entity_type,
+                                                     RegistryReview.state == "pending"))
     if review.num_rows == 0:
         return 0
     con.register("review_in", review)
@@ -382,10 +388,16 @@ def _write_reviews(session: Session, con: duckdb.DuckDBPyConnection, entity_type
         LIMIT {REVIEW_LIMIT}""")  # noqa: S608
     con.unregister("review_in")
     now = utcnow()
-    session.execute(insert(RegistryReview), [
-        {"entity_type": entity_type, "left_key": min(a, b), "right_key": max(a, b), "probability": float(p),
-         "evidence": golden_records.parse(e), "state": "pending", "created_at": now} for a, b, p, e in pairs])
-    return len(pairs)
+    queued = [{"entity_type": entity_type, "left_key": min(a, b), "right_key": max(a, b), "probability": float(p),
+               "evidence": golden_records.parse(e), "state": "pending", "created_at": now} for a, b, p, e in pairs]
+    if not replace and queued:
+        lefts = {q["left_key"] for q in queued}
+        there = {(left, right) for left, right in session.execute(
+            select(RegistryReview.left_key, RegistryReview.right_key).where(RegistryReview.left_key.in_(lefts)))}
+        queued = [q for q in queued if (q["left_key"], q["right_key"]) not in there]
+    if queued:
+        session.execute(insert(RegistryReview), queued)
+    return len(queued)
 
 
 def mention_counts(session: Session) -> Mapping[str, int]:
