@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from govlink.accounts.actor import SYSTEM, Actor
 from govlink.accounts.roles import Role
-from govlink.demo.generator import DistrictManifest, generate_district
+from govlink.demo.generator import DistrictManifest, ExtractInfo, generate_district
 from govlink.demo.resources import register_district_catalog
 from govlink.demo.service import register_departments
 from govlink.ingest import service as ingest
@@ -155,13 +155,19 @@ def test_a_new_version_relinks_only_what_changed(session: Session, district: Dis
     assert service.relink(session, SYSTEM, resource_id) is None  # nothing left to do
 
 
-def test_a_new_version_links_new_records_by_key_and_scores_those_without_against_their_neighbours(
-        session: Session, district: DistrictManifest, tmp_path: Path) -> None:
+def _linked_with_social_insurance(session: Session, district: DistrictManifest) -> tuple[ExtractInfo, str]:
+    """The district loaded and linked; the social-insurance extract's description and text, to change."""
     _load(session, district)
     service.link(session, SYSTEM)
     info = next(e for e in district.extracts if e.file_name.startswith("rs_"))
     assert info.encoding is not None
-    lines = (district.out_dir / info.file_name).read_text(encoding=info.encoding).splitlines()
+    return info, (district.out_dir / info.file_name).read_text(encoding=info.encoding)
+
+
+def test_a_new_version_links_new_records_by_key_and_scores_those_without_against_their_neighbours(
+        session: Session, district: DistrictManifest, tmp_path: Path) -> None:
+    info, original = _linked_with_social_insurance(session, district)
+    lines = original.splitlines()
     known = lines[1].split(",")
     moved = [*known[:8], "暂停参保", known[9]]  # the same person with their ID number, another status
     keyless = [*known[:2], "", *known[3:8], "暂停参保", known[9]]  # … and again without it
@@ -196,11 +202,7 @@ def test_a_new_version_links_new_records_by_key_and_scores_those_without_against
 
 def test_a_relink_queues_the_pairs_it_cannot_decide_and_drops_those_of_removed_records(
         session: Session, district: DistrictManifest, tmp_path: Path) -> None:
-    _load(session, district)
-    service.link(session, SYSTEM)
-    info = next(e for e in district.extracts if e.file_name.startswith("rs_"))
-    assert info.encoding is not None
-    original = (district.out_dir / info.file_name).read_text(encoding=info.encoding)
+    info, original = _linked_with_social_insurance(session, district)
     lines = original.splitlines()
     known = lines[1].split(",")
     keyless = [*known[:2], "", *known[3:8], "暂停参保", known[9]]  # a known person without the ID number

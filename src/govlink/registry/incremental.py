@@ -124,7 +124,8 @@ def _neighbours() -> Select[tuple[int]]:
     shared = (n.c.name.in_(select(wanted.name)), n.c.birth_date.in_(select(wanted.birth_date)),
               n.c.phone.in_(select(wanted.phone)),
               tuple_(n.c.road, n.c.number).in_(select(wanted.road, wanted.number)),
-              tuple_(n.c.street, n.c.number).in_(select(wanted.street, wanted.number)))
+              tuple_(n.c.street, n.c.number, func.substr(n.c.name, 1, 1)).in_(
+                  select(wanted.street, wanted.number, func.substr(wanted.name, 1, 1))))
     found = [select(n.c.id).where(condition) for condition in shared]
     found.append(select(n.c.id).select_from(
         subject.join(n, and_(n.c.version_id == subject.c.version_id, n.c.record == subject.c.record)))

@@ -215,7 +215,7 @@ PERSON_BLOCKS = (
     "l.surname = r.given AND l.given = r.surname",
     "l.phone = r.phone",
     "l.road = r.road AND l.number = r.number AND l.surname = r.surname",
-    "l.street = r.street AND l.number = r.number",
+    "l.street = r.street AND l.number = r.number AND l.surname = r.surname",
     "l.postcode = r.postcode AND l.number = r.number",
     "l.birth_date = r.birth_date AND l.street = r.street",
     "l.birth_date = r.birth_date AND l.postcode = r.postcode",
