@@ -158,6 +158,7 @@ class ColumnCache:
         self._columns: OrderedDict[tuple[str, str, str, str], pa.ChunkedArray] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        self._reading: dict[tuple[str, str, str], threading.Lock] = {}  # one small lock per version ever read
 
     def table(self, session: Session, version: DataVersion, fields: Sequence[str]) -> pa.Table:
         """``_record``, ``_accepted`` and ``fields`` of every record of ``version``, in record order."""
@@ -165,24 +166,36 @@ class ColumnCache:
         # and content hash are not.
         key = (version.table_name, version.created_at.isoformat(), version.content_hash)
         wanted = list(dict.fromkeys(["_record", "_accepted", *fields]))
+        found = self._cached(key, wanted)
+        if any(column is None for column in found.values()):
+            # One reader per version: calls arriving together for columns not read yet wait for that read
+            # instead of each reading the whole version themselves.
+            with self._lock:
+                reading = self._reading.setdefault(key, threading.Lock())
+            with reading:
+                found = self._cached(key, wanted)
+                missing = [f for f in wanted if found[f] is None]
+                if missing:  # every read is in record order, so columns read at different times line up
+                    read = ingest.read_version_columns(session, version,
+                                                       [f for f in missing if f not in SYSTEM_FIELDS])
+                    with self._lock:
+                        for name in missing:
+                            found[name] = column = read.column(name)
+                            if (*key, name) not in self._columns:
+                                self._columns[(*key, name)] = column
+                                self._bytes += column.nbytes
+                        while self._bytes > self.budget and self._columns:
+                            _, dropped = self._columns.popitem(last=False)
+                            self._bytes -= dropped.nbytes
+        return pa.table({f: found[f] for f in wanted})
+
+    def _cached(self, key: tuple[str, str, str], wanted: Sequence[str]) -> dict[str, pa.ChunkedArray | None]:
         with self._lock:
             found = {f: self._columns.get((*key, f)) for f in wanted}
             for f in wanted:
                 if found[f] is not None:
                     self._columns.move_to_end((*key, f))
-        missing = [f for f in wanted if found[f] is None]
-        if missing:  # every read is in record order, so columns read at different times line up
-            read = ingest.read_version_columns(session, version, [f for f in missing if f not in SYSTEM_FIELDS])
-            with self._lock:
-                for name in missing:
-                    found[name] = column = read.column(name)
-                    if (*key, name) not in self._columns:
-                        self._columns[(*key, name)] = column
-                        self._bytes += column.nbytes
-                while self._bytes > self.budget and self._columns:
-                    _, dropped = self._columns.popitem(last=False)
-                    self._bytes -= dropped.nbytes
-        return pa.table({f: found[f] for f in wanted})
+        return found
 
 
 COLUMNS = ColumnCache()

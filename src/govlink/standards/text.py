@@ -8,22 +8,17 @@ import unicodedata
 _SPACES = re.compile(r"\s+")
 
 
+_HALFWIDTH = {0x3000: " ", **{code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)}}
+
+
 def to_halfwidth(value: str) -> str:
     """Turn full-width ASCII (０-９, Ａ-Ｚ, full-width space and punctuation) into half-width.
 
     Only the full-width block U+FF01–U+FF5E and U+3000 are touched, so Chinese characters and
-    Chinese punctuation such as 、 stay as they are (NFKC would also rewrite ㈠ and ①).
+    Chinese punctuation such as 、 stay as they are (NFKC would also rewrite ㈠ and ①).  One
+    ``str.translate`` in C: every standardiser calls this on every value.
     """
-    out = []
-    for char in value:
-        code = ord(char)
-        if code == 0x3000:
-            out.append(" ")
-        elif 0xFF01 <= code <= 0xFF5E:
-            out.append(chr(code - 0xFEE0))
-        else:
-            out.append(char)
-    return "".join(out)
+    return value.translate(_HALFWIDTH)
 
 
 def squeeze_spaces(value: str) -> str:
