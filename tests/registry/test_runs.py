@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -19,7 +20,8 @@ from govlink.demo.resources import register_district_catalog
 from govlink.demo.service import register_departments
 from govlink.ingest import service as ingest
 from govlink.kit.errors import Forbidden
-from govlink.registry import service
+from govlink.registry import incremental, service
+from govlink.registry.linkage import link_mentions
 from govlink.registry.metrics import score_tables
 from govlink.registry.models import RegistryConflict, RegistryEntity, RegistryEvent, RegistryMention, RegistryReview
 from govlink.transparency.models import LogEventBody
@@ -239,6 +241,39 @@ def test_a_relink_queues_the_pairs_it_cannot_decide_and_drops_those_of_removed_r
     assert not session.scalar(select(func.count()).select_from(RegistryReview).where(
         RegistryReview.state == "pending", or_(RegistryReview.left_key == fresh_key,
                                                  RegistryReview.right_key == fresh_key)))
+
+
+def test_a_relink_weighs_a_name_by_how_often_the_whole_registry_holds_it(
+        session: Session, district: DistrictManifest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    info, original = _linked_with_social_insurance(session, district)
+    lines = original.splitlines()
+    known = lines[1].split(",")
+    keyless = [*known[:2], "", *known[3:8], "暂停参保", known[9]]
+    code, resource_id = next((r.code, r.id) for r, v in ingest.published_data(session, ["person"])
+                             if v.file_name == info.file_name)
+    changed = tmp_path / info.file_name
+    changed.write_text(original.rstrip("\n") + "\n" + ",".join(keyless) + "\n", encoding=info.encoding)
+    ingest.ingest(session, SYSTEM, changed, file_name=info.file_name, resource_code=code)
+    given: dict[str, pa.Table] = {}
+
+    def spy(features: pa.Table, entity_type: str, *args: Any, **kwargs: Any) -> Any:
+        given[entity_type] = kwargs["name_frequencies"]
+        return link_mentions(features, entity_type, *args, **kwargs)
+
+    monkeypatch.setattr(incremental, "link_mentions", spy)
+    assert service.relink(session, SYSTEM, resource_id) is not None
+
+    # The frequencies are those of every person mention as stored after the relink, not of the few read for it.
+    name = session.scalar(select(RegistryMention.name).where(
+        RegistryMention.resource_id == resource_id, RegistryMention.record == len(lines), RegistryMention.role == ""))
+    total = session.scalar(select(func.count()).select_from(RegistryMention)
+                           .where(RegistryMention.entity_type == "person"))
+    holding = session.scalar(select(func.count()).select_from(RegistryMention)
+                             .where(RegistryMention.entity_type == "person", RegistryMention.name == name))
+    frequencies = dict(zip(given["person"].column("name").to_pylist(), given["person"].column("tf_name").to_pylist(),
+                           strict=True))
+    assert name is not None and total and holding
+    assert frequencies[name] == pytest.approx(holding / total)
 
 
 def test_only_the_information_office_links_and_reads_are_logged(session: Session, district: DistrictManifest) -> None:

@@ -230,7 +230,8 @@ def _relink_type(session: Session, con: duckdb.DuckDBPyConnection, entity_type: 
     features = con.sql("""SELECT mention_id, key, name, birth_date, gender, phone, address, street, road, number,
                                  context, anchor FROM mt ORDER BY mention_id""").to_arrow_table()
     result = link_mentions(features, entity_type, settings, model=model,
-                           decisions=runs.decisions(session, con, entity_type))
+                           decisions=runs.decisions(session, con, entity_type),
+                           name_frequencies=_name_frequencies(session, con, entity_type))
     con.register("clusters_in", result.clusters)
     # A cluster holding an existing entity's mentions is that entity; any other cluster is a new entity.
     duck.run(con, """
@@ -284,6 +285,34 @@ def _relink_type(session: Session, con: duckdb.DuckDBPyConnection, entity_type: 
     summary.retired += len(retired)
     summary.by_type[entity_type] = {"fresh": int(fresh), "removed": int(removed), "affected": len(affected),
                                     **result.stats}
+
+
+def _name_frequencies(session: Session, con: duckdb.DuckDBPyConnection, entity_type: str) -> pa.Table:
+    """Each name of ``mt``'s share of the registry's mentions of the type once the relink is done: the term
+    frequency a full run computes over every mention.  Among the neighbours read alone, a name they were read for
+    sharing would look far more common than it is, and a match on it would count for too little."""
+    m = _MENTIONS.c
+    fill_temporary(session, _LOOKUP, con.sql("SELECT mention_key FROM removed").to_arrow_table())
+    leaving = session.execute(select(m.name, func.count()).where(
+        m.mention_key.in_(select(_LOOKUP.c.mention_key)), m.name.is_not(None)).group_by(m.name)).all()
+    fill_temporary(session, _LOOKUP, con.sql("SELECT DISTINCT name FROM mt WHERE name IS NOT NULL").to_arrow_table())
+    # Counted on the name index alone (no row read): a person's and an enterprise's names are not written alike.
+    stored = session.execute(select(m.name, func.count()).where(m.name.in_(select(_LOOKUP.c.name)))
+                             .group_by(m.name)).all()
+    _LOOKUP.drop(session.connection())
+    total = session.scalar(select(func.count()).select_from(_MENTIONS).where(m.entity_type == entity_type)) or 0
+    counts = [(n, c) for n, c in stored] + [(n, -c) for n, c in leaving]
+    con.register("stored_names", pa.table({"name": pa.array([n for n, _ in counts], pa.string()),
+                                          "n": pa.array([c for _, c in counts], pa.int64())}))
+    arriving = duck.run(con, "SELECT (SELECT count(*) FROM fresh) - (SELECT count(*) FROM removed)")[0][0]
+    after = int(total) + int(arriving)
+    frequencies = con.sql(f"""
+        SELECT name, greatest(sum(n), 1) / {max(after, 1)}::DOUBLE AS tf_name FROM (
+            SELECT name, n FROM stored_names
+            UNION ALL SELECT name, count(*) FROM fresh WHERE name IS NOT NULL GROUP BY name)
+        WHERE name IN (SELECT name FROM mt) GROUP BY name""").to_arrow_table()  # noqa: S608 - a number
+    con.unregister("stored_names")
+    return frequencies
 
 
 def _move_kept(session: Session, con: duckdb.DuckDBPyConnection, resource_id: int) -> None:

@@ -337,12 +337,14 @@ def _prior(con: duckdb.DuckDBPyConnection) -> float:
 
 def link_mentions(features: pa.Table, entity_type: str, settings: LinkSettings | None = None, *,
                   decisions: list[Decision] | tuple[Decision, ...] = (), model: dict[str, Any] | None = None,
-                  progress: Progress | None = None) -> LinkResult:
+                  name_frequencies: pa.Table | None = None, progress: Progress | None = None) -> LinkResult:
     """Cluster one entity type's mentions.
 
     ``features`` has ``mention_id`` (int64) and the string columns of :data:`FEATURES` (missing ones are
     taken as empty), optionally ``anchor``.  With ``model`` (a previous result's), Splink is not trained
-    again.  ``decisions`` are reviewers' verdicts and always win over scores.
+    again.  ``decisions`` are reviewers' verdicts and always win over scores.  ``name_frequencies`` (``name``,
+    ``tf_name``: each name's share of a larger set of mentions) replaces the names' frequencies among
+    ``features`` in the term-frequency adjustment, for a part of the registry scored on its own.
     """
     chosen = settings or LinkSettings()
     report = progress or (lambda stage, fraction: None)
@@ -353,7 +355,7 @@ def link_mentions(features: pa.Table, entity_type: str, settings: LinkSettings |
         prepare(con, features, entity_type)
         loose = anchor_by_keys(con, entity_type, chosen)  # given anchors stay; the rest anchor by key
         report("score", 0.2)
-        trained = _score(con, entity_type, chosen, model)
+        trained = _score(con, entity_type, chosen, model, name_frequencies)
         report("cluster", 0.8)
         clusters, review = _cluster(con, chosen, decisions, entity_type == "person")
         stats = dict(zip(("mentions", "anchored", "scored_pairs"), duck.run(con,
@@ -368,7 +370,7 @@ def link_mentions(features: pa.Table, entity_type: str, settings: LinkSettings |
 
 
 def _score(con: duckdb.DuckDBPyConnection, entity_type: str, settings: LinkSettings,
-           model: dict[str, Any] | None) -> dict[str, Any]:
+           model: dict[str, Any] | None, name_frequencies: pa.Table | None = None) -> dict[str, Any]:
     """Fill table ``pairs`` (left, right, probability, evidence) with the scored pairs at or above ``lower``."""
     duck.run(con, "CREATE OR REPLACE TABLE pairs (l BIGINT, r BIGINT, p DOUBLE, evidence VARCHAR)")
     unanchored = duck.run(con, "SELECT count(*) FROM m WHERE anchor IS NULL")[0][0]
@@ -407,6 +409,11 @@ def _score(con: duckdb.DuckDBPyConnection, entity_type: str, settings: LinkSetti
                                      _u_floor(con, settings))
             linker = Linker(DuckDBAPI(con.cursor()).register("m", dataset_display_name="mentions (trained)"), spec,
                             log_level=logging.ERROR)
+    if name_frequencies is not None:
+        con.register("name_frequencies_in", name_frequencies)
+        duck.run(con, "CREATE OR REPLACE TABLE name_frequencies AS SELECT name, tf_name FROM name_frequencies_in")
+        con.unregister("name_frequencies_in")
+        linker.table_management.register_term_frequency_lookup(api.register("name_frequencies"), "name")
     predictions = linker.inference.predict(threshold_match_probability=settings.lower, warning_mode="never")
     evidence = ", ".join(f"'{c['output_column_name']}', round(mw_{c['output_column_name']}, 2)"
                          for c in comparisons)
