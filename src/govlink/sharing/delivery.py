@@ -31,7 +31,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from govlink.accounts.actor import Actor
 from govlink.catalog import service as catalog
@@ -97,7 +97,8 @@ def _resolve(session: Session, actor: Actor, resource: Resource, purpose: str, g
         full = frozenset(everything) if ingest.may_read_rows(actor, resource) else frozenset()
         return Access("own", None, everything, full, ())
     if grant_id is not None:
-        grant = session.get(Grant, grant_id)
+        # Its resource is the one in hand (in the session already): not joined in again.
+        grant = session.get(Grant, grant_id, options=[lazyload(Grant.resource)])
         if grant is None:
             raise NotFound(f"no grant {grant_id}", field="grant")
         _check_grant(session, actor, grant, purpose, now, context, resource=resource)
