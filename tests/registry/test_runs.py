@@ -145,6 +145,12 @@ def test_a_new_version_relinks_only_what_changed(session: Session, district: Dis
     version = ingest.published_data(session, ["person"])
     code = next(r.code for r, v in version if v.file_name == info.file_name)
     entities_before = session.scalar(select(func.count()).select_from(RegistryEntity))
+
+    def subjects(resource_id: int) -> dict[int, int | None]:
+        return dict(session.execute(select(RegistryMention.record, RegistryMention.entity_id).where(
+            RegistryMention.resource_id == resource_id, RegistryMention.role == "")).all())
+
+    before = subjects(next(r.id for r, v in version if r.code == code))
     ingest.ingest(session, SYSTEM, changed, file_name=info.file_name, resource_code=code)
     resource_id = next(r.id for r, v in ingest.published_data(session, ["person"]) if r.code == code)
     summary = service.relink(session, SYSTEM, resource_id)
@@ -153,7 +159,9 @@ def test_a_new_version_relinks_only_what_changed(session: Session, district: Dis
     assert session.scalar(select(func.count()).select_from(RegistryEntity)) == entities_before  # no new IDs
     current = {v.id for r, v in ingest.published_data(session, ["person"]) if r.code == code}
     held = set(session.scalars(select(RegistryMention.version_id).where(RegistryMention.resource_id == resource_id)))
-    assert held == current  # unchanged records moved to the new version, keeping their entities
+    assert held == current  # unchanged records moved to the new version, keeping their entities …
+    after = subjects(resource_id)  # … and to their new places: record 11 is now record 1
+    assert after == {record - 10: entity for record, entity in before.items() if record > 10}
     assert service.relink(session, SYSTEM, resource_id) is None  # nothing left to do
 
 

@@ -175,7 +175,7 @@ def _relink_type(session: Session, con: duckdb.DuckDBPyConnection, entity_type: 
                      AND mention_key NOT IN (SELECT mention_key FROM incoming)""")  # noqa: S608
     duck.run(con, f"""CREATE OR REPLACE TABLE kept AS SELECT h.mention_key, i.version_id, i.record FROM held h
                      JOIN incoming i USING (mention_key) WHERE h.entity_type = {kind}""")  # noqa: S608
-    _move_kept(session, con, resource_id)
+    _move_kept(session, con, resource_id, entity_type)
     # The subjects of the new version's records, of the types linked already: what a fresh role's context names.
     m = _MENTIONS.c
     subjects = session.execute(select(m.version_id, m.record, m.entity_id).where(
@@ -315,24 +315,33 @@ def _name_frequencies(session: Session, con: duckdb.DuckDBPyConnection, entity_t
     return frequencies
 
 
-def _move_kept(session: Session, con: duckdb.DuckDBPyConnection, resource_id: int) -> None:
+def _move_kept(session: Session, con: duckdb.DuckDBPyConnection, resource_id: int, entity_type: str) -> None:
     """Unchanged records keep their mentions; only where they now are (version, record) is updated."""
-    moved = con.sql("""SELECT k.mention_key, k.version_id, k.record FROM kept k
-                       JOIN held e USING (mention_key)
-                       WHERE e.version_id <> k.version_id OR e.record <> k.record""").to_arrow_table()
-    if not moved.num_rows:
+    version = duck.run(con, "SELECT max(version_id) FROM incoming")[0][0]
+    if version is None or not duck.run(con, "SELECT count(*) FROM kept")[0][0]:
         return
-    # Every unchanged record of the resource moves to the new version: one UPDATE … FROM a temporary table filled
-    # in bulk, not an UPDATE per record.
-    fill_temporary(session, _MOVED, moved)
+    # Every kept mention moves to the new version: one UPDATE naming no mention (the removed ones, which stay
+    # where they are until they are deleted, aside), not a value per record.
+    m = _MENTIONS.c
+    fill_temporary(session, _LOOKUP, con.sql("SELECT mention_key FROM removed").to_arrow_table())
     session.execute(update(_MENTIONS).where(
-        _MENTIONS.c.mention_key == _MOVED.c.mention_key, _MENTIONS.c.resource_id == resource_id).values(
-        version_id=_MOVED.c.version_id, record=_MOVED.c.record))
+        m.resource_id == resource_id, m.entity_type == entity_type, m.version_id != version,
+        m.mention_key.not_in(select(_LOOKUP.c.mention_key))).values(version_id=version))
+    _LOOKUP.drop(session.connection())
+    # A record whose ordinal changed (rows inserted or removed above it) also takes its new ordinal: from a
+    # temporary table filled in bulk by one UPDATE … FROM.
+    shifted = con.sql("""SELECT k.mention_key, k.record FROM kept k JOIN held e USING (mention_key)
+                         WHERE e.record <> k.record""").to_arrow_table()
+    if not shifted.num_rows:
+        return
+    fill_temporary(session, _MOVED, shifted)
+    session.execute(update(_MENTIONS).where(
+        m.mention_key == _MOVED.c.mention_key, m.resource_id == resource_id).values(record=_MOVED.c.record))
     _MOVED.drop(session.connection())
 
 
 _MOVED = Table("registry_moved_mentions", MetaData(), Column("mention_key", String(96), primary_key=True),
-               Column("version_id", Integer), Column("record", Integer), prefixes=["TEMPORARY"])
+               Column("record", Integer), prefixes=["TEMPORARY"])
 # Values to look stored mentions up by: removed mentions, fresh keys, a keyless mention's blocking values,
 # affected entities.
 _LOOKUP = Table("registry_lookup", MetaData(), Column("mention_key", String(96)), Column("key", String(32)),
