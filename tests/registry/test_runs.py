@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pytest
 from sqlalchemy import func, or_, select
@@ -22,6 +23,7 @@ from govlink.ingest import service as ingest
 from govlink.kit.errors import Forbidden
 from govlink.registry import incremental, service
 from govlink.registry.linkage import link_mentions
+from govlink.registry.mentions import mention_places, read_mentions
 from govlink.registry.metrics import score_tables
 from govlink.registry.models import RegistryConflict, RegistryEntity, RegistryEvent, RegistryMention, RegistryReview
 from govlink.transparency.models import LogEventBody
@@ -298,3 +300,19 @@ def test_only_the_information_office_links_and_reads_are_logged(session: Session
     assert view["masked"] and "*" in view["key"] and view["key"][:6] == person.key[:6]
     subjects = session.scalar(select(LogEventBody.subjects).order_by(LogEventBody.index.desc()).limit(1))
     assert subjects == f"person:{person.registry_id}"
+
+
+def test_a_versions_places_name_exactly_its_mentions_and_a_partial_read_agrees_with_the_whole(
+        session: Session, district: DistrictManifest) -> None:
+    _load(session, district)
+    for resource, chosen in ingest.published_data(session, ["person", "enterprise"]):
+        whole = read_mentions(session, resource, chosen)
+        places = mention_places(session, resource, chosen)
+        assert sorted(zip(places["mention_key"].to_pylist(), places["record"].to_pylist(), strict=True)) == \
+            sorted(zip(whole["mention_key"].to_pylist(), whole["record"].to_pylist(), strict=True)), resource.code
+        # Every fourth record read alone gives the same mentions, keys included, as the whole version.
+        some = places.filter(pc.equal(pc.bit_wise_and(places["record"], 3), 0))
+        part = read_mentions(session, resource, chosen, records=some)
+        chosen_records = set(some["record"].to_pylist())
+        expected = whole.filter(pa.array([r in chosen_records for r in whole["record"].to_pylist()]))
+        assert part.sort_by("mention_key").to_pylist() == expected.sort_by("mention_key").to_pylist()

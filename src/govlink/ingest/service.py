@@ -284,10 +284,18 @@ def published_data(session: Session, subjects: Sequence[str]) -> list[tuple[Reso
     return [(resource, chosen) for resource, chosen in session.execute(query)]
 
 
-def read_version_columns(session: Session, chosen: DataVersion, fields: Sequence[str]) -> pa.Table:
-    """Whole columns of a version, quarantined records included (``_accepted`` tells them apart)."""
+def read_version_columns(session: Session, chosen: DataVersion, fields: Sequence[str], *,
+                         records: pa.Array | None = None) -> pa.Table:
+    """Whole columns of a version, quarantined records included (``_accepted`` tells them apart); only the
+    records whose ordinals are in ``records`` when given."""
     return storage.read_columns(session, chosen.table_name, ["_record", "_accepted", "_hash", *fields],
-                                accepted_only=False)
+                                accepted_only=False, records=records)
+
+
+def read_version_presence(session: Session, chosen: DataVersion, groups: Sequence[Sequence[str]]) -> pa.Table:
+    """Every record of a version (quarantined ones included) with its hash and, for each group of fields,
+    ``present_<i>``: whether any of them holds a value."""
+    return storage.read_presence(session, chosen.table_name, groups)
 
 
 def _slices(read: ReadResult) -> Iterator[pa.Table]:

@@ -13,10 +13,10 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Column, Integer, MetaData, Table, Text, select, text
+from sqlalchemy import Column, Integer, MetaData, Table, Text, false, or_, select, text
 from sqlalchemy.orm import Session
 
-from govlink.kit.bulk import COPY_CHUNK_ROWS, append_arrow, arrow_batches
+from govlink.kit.bulk import COPY_CHUNK_ROWS, append_arrow, arrow_batches, fill_temporary
 
 SYSTEM_COLUMNS = ("_record", "_accepted", "_hash", "_raw")
 
@@ -62,11 +62,40 @@ def drop(session: Session, name: str) -> None:
     session.execute(text(f'DROP TABLE IF EXISTS "{name}"'))
 
 
-def read_columns(session: Session, name: str, columns: Sequence[str], *, accepted_only: bool = True) -> pa.Table:
-    """Whole columns of a version as Arrow (diffs, corrections), in record order."""
+def read_columns(session: Session, name: str, columns: Sequence[str], *, accepted_only: bool = True,
+                 records: pa.Array | None = None) -> pa.Table:
+    """Whole columns of a version as Arrow (diffs, corrections), in record order; only the records whose
+    ordinals are in ``records`` when given."""
     schema = pa.schema([(c, _arrow_type(c)) for c in columns])
-    batches = stream(session, name, columns, accepted=True if accepted_only else None, chunk_rows=COPY_CHUNK_ROWS)
-    return pa.Table.from_batches(list(batches), schema=schema)
+    if records is None:
+        batches = stream(session, name, columns, accepted=True if accepted_only else None,
+                         chunk_rows=COPY_CHUNK_ROWS)
+        return pa.Table.from_batches(list(batches), schema=schema)
+    table = _view(name, columns)
+    fill_temporary(session, _RECORDS, pa.table({"record": pa.array(records, pa.int64())}))
+    query = (select(*(table.c[c] for c in columns)).where(table.c["_record"].in_(select(_RECORDS.c.record)))
+             .order_by(table.c["_record"]))
+    if accepted_only:
+        query = query.where(table.c["_accepted"] == 1)
+    read = pa.Table.from_batches(list(arrow_batches(session, query, schema, COPY_CHUNK_ROWS)), schema=schema)
+    _RECORDS.drop(session.connection())
+    return read
+
+
+def read_presence(session: Session, name: str, groups: Sequence[Sequence[str]]) -> pa.Table:
+    """Every record's ordinal, acceptance and hash, and for each group of columns ``present_<i>``: whether any of
+    them holds a value.  Which records name whom, read without the values themselves."""
+    table = _view(name, ["_hash", *(c for group in groups for c in group)])
+    flags = [or_(false(), *(table.c[c].is_not(None) for c in group)).label(f"present_{i}")
+             for i, group in enumerate(groups)]
+    schema = pa.schema([("_record", pa.int64()), ("_accepted", pa.int64()), ("_hash", pa.string()),
+                        *((f"present_{i}", pa.bool_()) for i in range(len(groups)))])
+    query = select(table.c["_record"], table.c["_accepted"], table.c["_hash"], *flags).order_by(table.c["_record"])
+    return pa.Table.from_batches(list(arrow_batches(session, query, schema, COPY_CHUNK_ROWS)), schema=schema)
+
+
+# Record ordinals to read a version's rows for (a temporary table: any number of them, in one query).
+_RECORDS = Table("version_records", MetaData(), Column("record", Integer, primary_key=True), prefixes=["TEMPORARY"])
 
 
 def page(session: Session, name: str, columns: Sequence[str], *, offset: int, limit: int,

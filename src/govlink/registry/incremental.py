@@ -38,7 +38,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from govlink.accounts.actor import Actor
-from govlink.catalog.models import Resource
 from govlink.db.base import utcnow
 from govlink.ingest import service as ingest
 from govlink.ingest.models import DataVersion
@@ -46,7 +45,7 @@ from govlink.kit import duck
 from govlink.kit.bulk import append_arrow, arrow_batches, fill_temporary
 from govlink.registry import runs
 from govlink.registry.linkage import LinkSettings, link_mentions
-from govlink.registry.mentions import ENTITY_TYPES, empty_mentions, read_mentions
+from govlink.registry.mentions import ENTITY_TYPES, PLACES, empty_mentions, mention_places, read_mentions
 from govlink.registry.models import RegistryEntity, RegistryEvent, RegistryMention, RegistryReview, RegistryRun
 
 LOADED = ("mention_key", "entity_type", "resource_id", "department_id", "version_id", "record", "role", "quarantined",
@@ -146,19 +145,26 @@ def relink_resource(session: Session, actor: Actor, resource_id: int) -> runs.Ru
     session.add(run)
     session.flush()
     summary = runs.RunSummary(run.id, "incremental")
-    resource = session.get(Resource, resource_id)
     found = [(r, v) for r, v in ingest.published_data(session, ENTITY_TYPES) if r.id == resource_id]
-    incoming = read_mentions(session, *found[0]) if found and resource is not None else empty_mentions()
+    places = mention_places(session, *found[0]) if found else PLACES.empty_table()
     settings = runs.link_settings(session)
     con = duckdb.connect()
     try:
-        for name, rows in (("incoming", incoming.drop_columns(["file_name"])), ("held", _held(session, resource_id)),
+        for name, rows in (("places", places), ("held", _held(session, resource_id)),
                            ("versions", _publication_times(session))):
             con.register(f"{name}_in", rows)
             duck.run(con, f"CREATE TABLE {name} AS SELECT * FROM {name}_in")  # noqa: S608 - our names
             con.unregister(f"{name}_in")
+        # Only the records holding a mention the registries do not know yet are read whole.
+        unknown = con.sql("SELECT * FROM places WHERE mention_key NOT IN (SELECT mention_key FROM held)")
+        incoming = (read_mentions(session, *found[0], records=unknown.to_arrow_table()) if found
+                    else empty_mentions())
+        con.register("incoming_in", incoming.drop_columns(["file_name"]))
+        duck.run(con, "CREATE TABLE incoming AS SELECT * FROM incoming_in")
+        con.unregister("incoming_in")
+        version = found[0][1].id if found else None
         for position, entity_type in enumerate(ENTITY_TYPES):
-            _relink_type(session, con, entity_type, resource_id, ENTITY_TYPES[:position],
+            _relink_type(session, con, entity_type, resource_id, version, ENTITY_TYPES[:position],
                          models.get(entity_type) or None, settings, run.id, summary)
     finally:
         con.close()
@@ -168,14 +174,15 @@ def relink_resource(session: Session, actor: Actor, resource_id: int) -> runs.Ru
 
 
 def _relink_type(session: Session, con: duckdb.DuckDBPyConnection, entity_type: str, resource_id: int,
-                 linked_before: tuple[str, ...], model: dict[str, Any] | None, settings: LinkSettings, run_id: int,
-                 summary: runs.RunSummary) -> None:
+                 version: int | None, linked_before: tuple[str, ...], model: dict[str, Any] | None,
+                 settings: LinkSettings, run_id: int, summary: runs.RunSummary) -> None:
     kind = f"'{entity_type}'"
     duck.run(con, f"""CREATE OR REPLACE TABLE removed AS SELECT * FROM held WHERE entity_type = {kind}
-                     AND mention_key NOT IN (SELECT mention_key FROM incoming)""")  # noqa: S608
-    duck.run(con, f"""CREATE OR REPLACE TABLE kept AS SELECT h.mention_key, i.version_id, i.record FROM held h
-                     JOIN incoming i USING (mention_key) WHERE h.entity_type = {kind}""")  # noqa: S608
-    _move_kept(session, con, resource_id, entity_type)
+                     AND mention_key NOT IN (SELECT mention_key FROM places)""")  # noqa: S608
+    duck.run(con, f"""CREATE OR REPLACE TABLE kept AS SELECT h.mention_key, p.record FROM held h
+                     JOIN places p USING (mention_key) WHERE h.entity_type = {kind}""")  # noqa: S608
+    if version is not None:
+        _move_kept(session, con, resource_id, entity_type, version)
     # The subjects of the new version's records, of the types linked already: what a fresh role's context names.
     m = _MENTIONS.c
     subjects = session.execute(select(m.version_id, m.record, m.entity_id).where(
@@ -315,10 +322,10 @@ def _name_frequencies(session: Session, con: duckdb.DuckDBPyConnection, entity_t
     return frequencies
 
 
-def _move_kept(session: Session, con: duckdb.DuckDBPyConnection, resource_id: int, entity_type: str) -> None:
-    """Unchanged records keep their mentions; only where they now are (version, record) is updated."""
-    version = duck.run(con, "SELECT max(version_id) FROM incoming")[0][0]
-    if version is None or not duck.run(con, "SELECT count(*) FROM kept")[0][0]:
+def _move_kept(session: Session, con: duckdb.DuckDBPyConnection, resource_id: int, entity_type: str,
+               version: int) -> None:
+    """Unchanged records keep their mentions; only where they now are (``version``, record) is updated."""
+    if not duck.run(con, "SELECT count(*) FROM kept")[0][0]:
         return
     # Every kept mention moves to the new version: one UPDATE naming no mention (the removed ones, which stay
     # where they are until they are deleted, aside), not a value per record.

@@ -63,40 +63,85 @@ def groups(chosen: DataVersion, subject: str) -> list[Group]:
             if any(a in fields for a in IDENTIFYING[entity])]
 
 
-def read_mentions(session: Session, resource: Resource, chosen: DataVersion) -> pa.Table:
+PLACES = pa.schema([("mention_key", pa.string()), ("entity_type", pa.string()), ("record", pa.int64()),
+                    ("occurrence", pa.int64())])
+# A record's hash and its occurrence among identical records (in record order): with the resource and the role, a
+# mention's key, the same in every version holding the record.
+_OCCURRENCE = "row_number() OVER (PARTITION BY _hash ORDER BY _record) AS occurrence"
+
+
+def mention_places(session: Session, resource: Resource, chosen: DataVersion) -> pa.Table:
+    """Every mention of a version as :data:`PLACES` (key, type, record, occurrence), read without the records'
+    values: their hashes, and whether a group's identifying items hold anything.  How a relink tells the
+    mentions it holds already from the fresh ones, whose values alone it then reads."""
+    found = groups(chosen, resource.subject_type)
+    if not found:
+        return PLACES.empty_table()
+    rows = ingest.read_version_presence(session, chosen, [_identifying(g) for g in found])
+    con = duckdb.connect()
+    try:
+        con.register("version_rows", rows)
+        parts = " UNION ALL ".join(
+            f"""SELECT {_key(resource, group)} AS mention_key, '{group.entity_type}' AS entity_type,
+                       _record AS record, occurrence FROM v WHERE present_{position}"""  # noqa: S608 - ours
+            for position, group in enumerate(found))
+        places = con.sql(f"WITH v AS (SELECT *, {_OCCURRENCE} FROM version_rows) {parts}")  # noqa: S608
+        return places.to_arrow_table().cast(PLACES)
+    finally:
+        con.close()
+
+
+def read_mentions(session: Session, resource: Resource, chosen: DataVersion,
+                  records: pa.Table | None = None) -> pa.Table:
     """The mentions of one version (:data:`MENTION_COLUMNS`): features for linking, and with ``code`` (the full
-    ID number or credit code) and ``extra`` (the other attributes as JSON) all a golden record chooses from."""
+    ID number or credit code) and ``extra`` (the other attributes as JSON) all a golden record chooses from.
+    Only those of the records in ``records`` (``record`` and ``occurrence``, as :func:`mention_places` gives
+    them) when given: the rest of the version is not read."""
     found = groups(chosen, resource.subject_type)
     if not found:
         return empty_mentions()
     stored = sorted({c for g in found for c in [*g.fields.values(), *([g.parts] if g.parts else [])]})
-    rows = ingest.read_version_columns(session, chosen, stored)
     con = duckdb.connect()
     try:
-        con.register("version_rows", rows)
-        # A record's hash, plus its occurrence among identical records, names a mention across versions.
-        duck.run(con, """CREATE TABLE v AS
-                          SELECT *, row_number() OVER (PARTITION BY _hash ORDER BY _record) AS occurrence
-                       FROM version_rows""")
+        if records is None:
+            con.register("version_rows", ingest.read_version_columns(session, chosen, stored))
+            duck.run(con, f"CREATE TABLE v AS SELECT *, {_OCCURRENCE} FROM version_rows")  # noqa: S608 - ours
+        else:
+            con.register("wanted", records)
+            wanted = con.sql("SELECT DISTINCT record AS _record, occurrence FROM wanted").to_arrow_table()
+            con.register("version_rows", ingest.read_version_columns(session, chosen, stored,
+                                                                     records=wanted["_record"]))
+            con.register("wanted_records", wanted)
+            duck.run(con, "CREATE TABLE v AS SELECT * FROM version_rows JOIN wanted_records USING (_record)")
         con.unregister("version_rows")
         mentions = []
         for group in found:
             select = _group_sql(group)
             published = chosen.published_at.isoformat() if chosen.published_at else ""
             query = f"""
-                SELECT '{resource.id}:{group.role}:' || _hash || ':' || occurrence AS mention_key,
+                SELECT {_key(resource, group)} AS mention_key,
                        '{group.entity_type}' AS entity_type, {resource.id} AS resource_id,
                        {resource.department_id} AS department_id, {chosen.id} AS version_id,
                        CAST(_record AS INTEGER) AS record, '{group.role}' AS role, _accepted = 0 AS quarantined,
                        '{published}' AS published_at, {select}
-                FROM v WHERE {" OR ".join(f"{group.fields[a]} IS NOT NULL"
-                                          for a in IDENTIFYING[group.entity_type] if a in group.fields)}"""  # noqa: S608
+                FROM v WHERE {" OR ".join(f"{c} IS NOT NULL" for c in _identifying(group))}"""  # noqa: S608
             table = con.sql(query).to_arrow_table()
             table = table.append_column("file_name", pa.array([chosen.file_name] * table.num_rows, pa.string()))
             mentions.append(table.select(list(MENTION_COLUMNS)))
         return pa.concat_tables(mentions)
     finally:
         con.close()
+
+
+def _identifying(group: Group) -> list[str]:
+    """The stored columns of a group's identifying items: a record names the group's entity when one holds a
+    value."""
+    return [group.fields[a] for a in IDENTIFYING[group.entity_type] if a in group.fields]
+
+
+def _key(resource: Resource, group: Group) -> str:
+    """A mention's key as SQL over a version's rows (``_hash``, ``occurrence``)."""
+    return f"'{resource.id}:{group.role}:' || _hash || ':' || occurrence"
 
 
 def _group_sql(group: Group) -> str:
