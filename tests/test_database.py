@@ -10,7 +10,15 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import OperationalError
 
-from govlink.db.engine import begin_writing, holds_write_lock, make_engine, make_sessionmaker
+from govlink.db.engine import (
+    CACHE_KIB,
+    WIDE_CACHE_KIB,
+    begin_writing,
+    holds_write_lock,
+    make_engine,
+    make_sessionmaker,
+    wide_cache,
+)
 from govlink.db.migrate import current_revision, head_revision, upgrade
 from govlink.schema import is_modelled, metadata
 from govlink.settings import Settings
@@ -73,4 +81,16 @@ def test_a_transaction_begun_for_writing_is_not_refused_after_another_writer(tmp
     with sessions() as check:
         assert check.execute(text("SELECT n FROM counter")).scalar_one() == seen + 10 + 1
         assert not holds_write_lock(check)
+    engine.dispose()
+
+
+def test_a_wide_cache_lasts_for_its_block_and_shrinks_back(tmp_path: Path) -> None:
+    engine = make_engine(Settings(data_dir=tmp_path))
+    with make_sessionmaker(engine)() as session, session.begin():
+        def cache() -> int:  # negative: KiB
+            return -int(session.execute(text("PRAGMA cache_size")).scalar_one())
+        assert cache() == CACHE_KIB
+        with wide_cache(session):
+            assert cache() == WIDE_CACHE_KIB > CACHE_KIB
+        assert cache() == CACHE_KIB
     engine.dispose()

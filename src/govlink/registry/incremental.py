@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from govlink.accounts.actor import Actor
 from govlink.db.base import utcnow
+from govlink.db.engine import wide_cache
 from govlink.ingest import service as ingest
 from govlink.ingest.models import DataVersion
 from govlink.kit import duck
@@ -148,8 +149,8 @@ def relink_resource(session: Session, actor: Actor, resource_id: int) -> runs.Ru
     found = [(r, v) for r, v in ingest.published_data(session, ENTITY_TYPES) if r.id == resource_id]
     places = mention_places(session, *found[0]) if found else PLACES.empty_table()
     settings = runs.link_settings(session)
-    con = duckdb.connect()
-    try:
+    # Its writes change rows all over the mentions' ten indexes: the pages they touch stay in memory.
+    with wide_cache(session), duckdb.connect() as con:
         for name, rows in (("places", places), ("held", _held(session, resource_id)),
                            ("versions", _publication_times(session))):
             con.register(f"{name}_in", rows)
@@ -166,8 +167,6 @@ def relink_resource(session: Session, actor: Actor, resource_id: int) -> runs.Ru
         for position, entity_type in enumerate(ENTITY_TYPES):
             _relink_type(session, con, entity_type, resource_id, version, ENTITY_TYPES[:position],
                          models.get(entity_type) or None, settings, run.id, summary)
-    finally:
-        con.close()
     summary.seconds = round(time.perf_counter() - started, 2)
     run.state, run.finished_at, run.stats = "done", utcnow(), summary.as_dict()
     return summary

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from govlink.accounts import service as accounts
 from govlink.accounts.actor import Actor
 from govlink.db.base import UtcDateTime, utcnow
+from govlink.db.engine import wide_cache
 from govlink.ingest import service as ingest
 from govlink.kit import duck
 from govlink.kit.bulk import append_arrow, fill_temporary
@@ -115,8 +116,8 @@ def run_full(session: Session, actor: Actor, *, progress: Progress | None = None
     mentions = all_mentions(session)
     settings = link_settings(session)
     models: dict[str, Any] = {}
-    con = duckdb.connect()
-    try:
+    # Every mention is deleted and written again, through the ten indexes: the pages they touch stay in memory.
+    with wide_cache(session), duckdb.connect() as con:
         con.register("all_mentions", mentions)
         duck.run(con, "CREATE TABLE subjects (version_id BIGINT, record INTEGER, label BIGINT)")
         for position, entity_type in enumerate(ENTITY_TYPES):
@@ -138,8 +139,6 @@ def run_full(session: Session, actor: Actor, *, progress: Progress | None = None
             models[entity_type] = stats.pop("model")
             duck.run(con, "INSERT INTO subjects SELECT version_id, record, label FROM mm WHERE role = ''")
             summary.by_type[entity_type] = stats
-    finally:
-        con.close()
     summary.seconds = round(time.perf_counter() - started, 2)
     run.state, run.finished_at, run.models = "done", utcnow(), models
     run.stats = summary.as_dict()
