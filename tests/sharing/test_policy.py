@@ -139,6 +139,8 @@ def test_default_display_by_sensitivity() -> None:
     assert mask_item("person.id_number", True, ["110101199003071234"]) == ["110101********1234"]
     address = "浙江省杭州市西湖区北山街道保俶路12号"
     assert mask_item("person.address", True, [address]) == ["浙江省杭州市西湖区北山街道…"]
+    # A municipality is province and city at once: named once.
+    assert mask_item("person.address", True, ["北京市朝阳区建外街道建国路1号"]) == ["北京市朝阳区建外街道…"]
     assert mask_item("enterprise.uscc", False, ["91330106MA2B3C4D5E"]) == ["91330106MA2B3C4D5E"]
     assert mask_item(None, True, ["低保"]) == ["****"]
     assert mask_item(None, False, ["低保"]) == ["低保"]

@@ -52,7 +52,8 @@ def mask_address(value: str) -> str:
         parsed = parse_address(value)
     except AddressError:
         return value[:6] + "…" if len(value) > 6 else HIDDEN * len(value)
-    kept = "".join(p for p in (parsed.province, parsed.city, parsed.district, parsed.street) if p)
+    city = parsed.city if parsed.city != parsed.province else ""  # a municipality (北京市) is both
+    kept = parsed.province + city + parsed.district + parsed.street
     return kept + "…" if kept else HIDDEN * 3
 
 
