@@ -21,7 +21,7 @@ from govlink.demo.resources import register_district_catalog
 from govlink.demo.service import register_departments
 from govlink.ingest import service as ingest
 from govlink.kit.errors import Forbidden
-from govlink.registry import incremental, service
+from govlink.registry import incremental, runs, service
 from govlink.registry.linkage import link_mentions
 from govlink.registry.mentions import mention_places, read_mentions
 from govlink.registry.metrics import score_tables
@@ -316,3 +316,21 @@ def test_a_versions_places_name_exactly_its_mentions_and_a_partial_read_agrees_w
         chosen_records = set(some["record"].to_pylist())
         expected = whole.filter(pa.array([r in chosen_records for r in whole["record"].to_pylist()]))
         assert part.sort_by("mention_key").to_pylist() == expected.sort_by("mention_key").to_pylist()
+
+
+def test_conflicts_are_replaced_for_more_entities_than_a_statement_takes_parameters(
+        session: Session, district: DistrictManifest) -> None:
+    _load(session, district)
+    service.link(session, SYSTEM)
+    persons = select(RegistryEntity.id).where(RegistryEntity.entity_type == "person")
+    assert session.scalar(select(func.count()).select_from(RegistryConflict).where(
+        RegistryConflict.state == "open", RegistryConflict.entity_id.in_(persons)))
+    none = pa.table({c: pa.array([], pa.int64() if c in {"label", "chosen_resource_id", "resource_id"}
+                                  else pa.string())
+                     for c in ("label", "attribute", "chosen", "chosen_resource_id", "value", "resource_id")})
+    # A relink touching 70,000 entities (PostgreSQL takes at most 65,535 parameters a statement): every open
+    # conflict among them goes.
+    touched = sorted(set(session.scalars(select(RegistryEntity.id))) | set(range(10**6, 10**6 + 70_000)))
+    assert runs._write_conflicts(session, none, "person", touched) == 0
+    assert not session.scalar(select(func.count()).select_from(RegistryConflict).where(
+        RegistryConflict.state == "open", RegistryConflict.entity_id.in_(persons)))

@@ -279,8 +279,7 @@ def _relink_type(session: Session, con: duckdb.DuckDBPyConnection, entity_type: 
     duck.run(con, "CREATE OR REPLACE TABLE mm AS SELECT * EXCLUDE (entity_id, subject_id), entity_id AS label "
                   "FROM stored")
     summary.conflicts += runs.write_golden(session, con, entity_type, affected)
-    left = set(session.scalars(select(RegistryMention.entity_id).where(RegistryMention.entity_id.in_(affected))
-                               .group_by(RegistryMention.entity_id).having(func.count() > 0)))
+    left = {int(e) for (e,) in duck.run(con, "SELECT DISTINCT entity_id FROM stored")}  # those still named
     retired = [e for e in affected if e not in left]
     if retired:
         session.execute(update(RegistryEntity), [{"id": e, "state": "retired"} for e in retired])

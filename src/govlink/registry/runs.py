@@ -351,8 +351,12 @@ def _update_entities(session: Session, rows: pa.Table) -> None:
 
 def _write_conflicts(session: Session, conflicts: pa.Table, entity_type: str, entity_ids: Sequence[int] | None) -> int:
     """Open conflicts are replaced; a conflict a steward already confirmed or corrected stays decided."""
-    scope = (RegistryConflict.entity_id.in_(select(RegistryEntity.id).where(RegistryEntity.entity_type == entity_type))
-             if entity_ids is None else RegistryConflict.entity_id.in_(list(entity_ids)))
+    if entity_ids is None:
+        of_type = select(RegistryEntity.id).where(RegistryEntity.entity_type == entity_type)
+        scope = RegistryConflict.entity_id.in_(of_type)
+    else:  # from a temporary table: a relink may touch more entities than a statement takes parameters (65,535)
+        fill_temporary(session, _SCOPE, pa.table({"id": pa.array(entity_ids, pa.int64())}))
+        scope = RegistryConflict.entity_id.in_(select(_SCOPE.c.id))
     decided = {(e, a, r, v) for e, a, r, v in session.execute(
         select(RegistryConflict.entity_id, RegistryConflict.attribute, RegistryConflict.resource_id,
                RegistryConflict.value).where(RegistryConflict.state != "open", scope))}
@@ -367,7 +371,13 @@ def _write_conflicts(session: Session, conflicts: pa.Table, entity_type: str, en
             if (int(c["label"]), c["attribute"], int(c["resource_id"]), c["value"]) not in decided]
     if rows:
         session.execute(insert(RegistryConflict), rows)
+    if entity_ids is not None:
+        _SCOPE.drop(session.connection())
     return len(rows)
+
+
+# The entities a relink touched, whose open conflicts are replaced.
+_SCOPE = Table("registry_conflict_scope", MetaData(), Column("id", Integer, primary_key=True), prefixes=["TEMPORARY"])
 
 
 def write_reviews(session: Session, con: duckdb.DuckDBPyConnection, entity_type: str, review: pa.Table, *,
