@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
 
 from govlink.accounts import service as accounts
 from govlink.accounts.actor import SYSTEM, Actor
@@ -143,3 +143,26 @@ def test_tokens_reach_only_routes_of_their_scopes(
                                   json={} if endpoint.method != "GET" else None)
         allowed = rule.scope is Scope.ACCOUNTS_READ
         assert (response.status_code not in (401, 403)) == allowed, (endpoint, response.status_code)
+
+
+def test_no_route_is_hidden_behind_an_earlier_one(app: FastAPI) -> None:
+    """Routers are tried in order (the delivery API first, as it is called most): the order must never decide
+    which route answers a path, only how soon."""
+    routers = list(app.router.routes)
+
+    def inside(route: BaseRoute) -> Iterator[BaseRoute]:
+        inner = getattr(route, "original_router", None)
+        yield from (r for child in inner.routes for r in inside(child)) if inner is not None else (route,)
+
+    def example(path: str) -> str:  # each path parameter given a value its convertor accepts
+        return re.sub(r"\{[^}:]+(:path)?\}", lambda m: "a/b" if m.group(1) else "1", path)
+
+    for position, router in enumerate(routers):
+        for route in inside(router):
+            if not isinstance(route, APIRoute | Route):
+                continue
+            for method in sorted(route.methods or {"GET"}):
+                scope = {"type": "http", "path": example(route.path), "method": method, "root_path": "",
+                         "headers": [], "query_string": b""}
+                first = next(i for i, other in enumerate(routers) if other.matches(scope)[0] == Match.FULL)
+                assert first == position, f"{method} {route.path} is answered by an earlier router"
