@@ -180,6 +180,8 @@ def _relink_type(session: Session, con: duckdb.DuckDBPyConnection, entity_type: 
                      AND mention_key NOT IN (SELECT mention_key FROM places)""")  # noqa: S608
     duck.run(con, f"""CREATE OR REPLACE TABLE kept AS SELECT h.mention_key, p.record FROM held h
                      JOIN places p USING (mention_key) WHERE h.entity_type = {kind}""")  # noqa: S608
+    # The removed mentions' keys, in the database once: kept out of the move, counted out of the names, deleted.
+    fill_temporary(session, _REMOVED, con.sql("SELECT mention_key FROM removed").to_arrow_table())
     if version is not None:
         _move_kept(session, con, resource_id, entity_type, version)
     # The subjects of the new version's records, of the types linked already: what a fresh role's context names.
@@ -196,6 +198,7 @@ def _relink_type(session: Session, con: duckdb.DuckDBPyConnection, entity_type: 
     fresh = duck.run(con, "SELECT count(*) FROM fresh")[0][0]
     removed = duck.run(con, "SELECT count(*) FROM removed")[0][0]
     if fresh == 0 and removed == 0:
+        _REMOVED.drop(session.connection())
         return
     # A fresh mention whose key the registry knows is anchored to that key's entity (its most mentioned one).
     fill_temporary(session, _LOOKUP, con.sql("SELECT DISTINCT key FROM fresh WHERE key IS NOT NULL").to_arrow_table())
@@ -260,9 +263,8 @@ def _relink_type(session: Session, con: duckdb.DuckDBPyConnection, entity_type: 
         con.unregister("fresh_ids")
     # Write: removed mentions go, with the pairs still waiting for a reviewer that name them; fresh ones arrive
     # with their entities, and their pairs between the thresholds join the review queue.
-    fill_temporary(session, _LOOKUP, con.sql("SELECT mention_key FROM removed").to_arrow_table())
-    session.execute(delete(_MENTIONS).where(_MENTIONS.c.mention_key.in_(select(_LOOKUP.c.mention_key))))
-    gone = select(_LOOKUP.c.mention_key)
+    gone = select(_REMOVED.c.mention_key)
+    session.execute(delete(_MENTIONS).where(_MENTIONS.c.mention_key.in_(gone)))
     session.execute(delete(RegistryReview).where(RegistryReview.state == "pending", or_(
         RegistryReview.left_key.in_(gone), RegistryReview.right_key.in_(gone))))
     summary.review_pending += runs.write_reviews(session, con, entity_type, result.review, replace=False)
@@ -273,6 +275,7 @@ def _relink_type(session: Session, con: duckdb.DuckDBPyConnection, entity_type: 
     affected = sorted({int(e) for (e,) in duck.run(con, """
         SELECT entity_id FROM mc WHERE mention_key IN (SELECT mention_key FROM fresh)
         UNION SELECT entity_id FROM removed WHERE entity_id IS NOT NULL""")})
+    _REMOVED.drop(session.connection())
     fill_temporary(session, _LOOKUP, pa.table({"entity_id": pa.array(affected, pa.int64())}))
     _load(session, con, "stored", _MENTIONS.c.entity_id.in_(select(_LOOKUP.c.entity_id)))
     _LOOKUP.drop(session.connection())
@@ -297,9 +300,8 @@ def _name_frequencies(session: Session, con: duckdb.DuckDBPyConnection, entity_t
     frequency a full run computes over every mention.  Among the neighbours read alone, a name they were read for
     sharing would look far more common than it is, and a match on it would count for too little."""
     m = _MENTIONS.c
-    fill_temporary(session, _LOOKUP, con.sql("SELECT mention_key FROM removed").to_arrow_table())
     leaving = session.execute(select(m.name, func.count()).where(
-        m.mention_key.in_(select(_LOOKUP.c.mention_key)), m.name.is_not(None)).group_by(m.name)).all()
+        m.mention_key.in_(select(_REMOVED.c.mention_key)), m.name.is_not(None)).group_by(m.name)).all()
     fill_temporary(session, _LOOKUP, con.sql("SELECT DISTINCT name FROM mt WHERE name IS NOT NULL").to_arrow_table())
     # Counted on the name index alone (no row read): a person's and an enterprise's names are not written alike.
     stored = session.execute(select(m.name, func.count()).where(m.name.in_(select(_LOOKUP.c.name)))
@@ -328,11 +330,9 @@ def _move_kept(session: Session, con: duckdb.DuckDBPyConnection, resource_id: in
     # Every kept mention moves to the new version: one UPDATE naming no mention (the removed ones, which stay
     # where they are until they are deleted, aside), not a value per record.
     m = _MENTIONS.c
-    fill_temporary(session, _LOOKUP, con.sql("SELECT mention_key FROM removed").to_arrow_table())
     session.execute(update(_MENTIONS).where(
         m.resource_id == resource_id, m.entity_type == entity_type, m.version_id != version,
-        m.mention_key.not_in(select(_LOOKUP.c.mention_key))).values(version_id=version))
-    _LOOKUP.drop(session.connection())
+        m.mention_key.not_in(select(_REMOVED.c.mention_key))).values(version_id=version))
     # A record whose ordinal changed (rows inserted or removed above it) also takes its new ordinal: from a
     # temporary table filled in bulk by one UPDATE … FROM.
     shifted = con.sql("""SELECT k.mention_key, k.record FROM kept k JOIN held e USING (mention_key)
@@ -347,7 +347,10 @@ def _move_kept(session: Session, con: duckdb.DuckDBPyConnection, resource_id: in
 
 _MOVED = Table("registry_moved_mentions", MetaData(), Column("mention_key", String(96), primary_key=True),
                Column("record", Integer), prefixes=["TEMPORARY"])
-# Values to look stored mentions up by: removed mentions, fresh keys, a keyless mention's blocking values,
+# The keys of the mentions a relink removes (of the type being relinked).
+_REMOVED = Table("registry_removed_mentions", MetaData(), Column("mention_key", String(96), primary_key=True),
+                 prefixes=["TEMPORARY"])
+# Values to look stored mentions up by: fresh keys, a keyless mention's blocking values,
 # affected entities.
 _LOOKUP = Table("registry_lookup", MetaData(), Column("mention_key", String(96)), Column("key", String(32)),
                 Column("name", String(200)),
