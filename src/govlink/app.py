@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -28,7 +29,7 @@ from govlink.catalog import ckan as catalog_ckan
 from govlink.catalog import export as catalog_export
 from govlink.catalog import pages as catalog_pages
 from govlink.catalog import routes as catalog_routes
-from govlink.db.engine import make_engine, make_sessionmaker, writing
+from govlink.db.engine import REQUEST_SLOTS, make_engine, make_sessionmaker, writing
 from govlink.ingest import pages as ingest_pages
 from govlink.ingest import pull_routes as ingest_pull_routes
 from govlink.ingest import pulls as ingest_pulls
@@ -167,6 +168,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions
+    app.state.request_slots = asyncio.Semaphore(REQUEST_SLOTS)
     app.state.templates = Templates(settings.default_locale)
     app.state.log_tree = transparency.LogTree()
     app.state.log_key = transparency.load_or_create_key(settings.log_key_path, settings.log_origin)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -17,11 +20,12 @@ from govlink.accounts.roles import Role
 from govlink.accounts.schemas import TokenIn, UserIn
 from govlink.accounts.scopes import Scope
 from govlink.app import create_app
-from govlink.db.engine import make_engine, make_sessionmaker
+from govlink.db.engine import REQUEST_SLOTS, make_engine, make_sessionmaker
 from govlink.db.migrate import upgrade
 from govlink.demo.service import register_departments
 from govlink.settings import Settings
 from govlink.transparency import service
+from govlink.transparency import writer as writer_module
 from govlink.transparency.models import LogEntry, LogEventBody
 from govlink.transparency.service import LogEvent
 from govlink.transparency.writer import LOG_WRITER, LogUnavailable, LogWriter, record_committed
@@ -80,11 +84,14 @@ def test_a_batch_that_cannot_commit_releases_nothing() -> None:
 
 def test_without_a_writer_the_entry_joins_the_callers_transaction(session: Session) -> None:
     before = service.statistics(session)["size"]
-    index = record_committed(session, event(7))
-    assert index == before and service.statistics(session)["size"] == before + 1
+    record_committed(session, event(7))
+    assert service.statistics(session)["size"] == before + 1
+    assert service.search(session, kind="sharing.verified")[0].index == before
 
 
-def test_the_apps_verification_answers_after_its_entry_is_committed(own_engine: Engine, tmp_path: Path) -> None:
+@pytest.fixture
+def served(own_engine: Engine, tmp_path: Path) -> tuple[FastAPI, dict[str, str]]:
+    """The app on its own database, with a department's analyst and the headers of their API token."""
     settings = Settings(data_dir=tmp_path, database_url=own_engine.url.render_as_string(hide_password=False))
     with Session(own_engine) as s, s.begin():
         register_departments(s)
@@ -92,14 +99,61 @@ def test_the_apps_verification_answers_after_its_entry_is_committed(own_engine: 
                                                 roles=[Role.ANALYST], department_code="MZ"))
         token = accounts.create_token(s, SYSTEM, "analyst.mz", TokenIn(name="救助系统", scopes=[Scope.SHARING_READ],
                                                                         expires_in_days=1), max_days=30).token
-    app = create_app(settings, engine=own_engine)
+    return create_app(settings, engine=own_engine), {"Authorization": f"Bearer {token}"}
+
+
+VERIFY = {"name": "张三", "id_number": "11010519491231002X", "purpose": "低保审核"}
+
+
+def test_the_apps_verification_answers_after_its_entry_is_committed(
+        served: tuple[FastAPI, dict[str, str]], own_engine: Engine) -> None:
+    app, headers = served
     assert isinstance(app.state.sessions().info[LOG_WRITER], LogWriter)
     with TestClient(app) as client:
-        for _ in range(3):
-            answer = client.post("/api/sharing/verify/person", headers={"Authorization": f"Bearer {token}"},
-                                 json={"name": "张三", "id_number": "11010519491231002X", "purpose": "低保审核"})
+        for answered in range(1, 4):
+            answer = client.post("/api/sharing/verify/person", headers=headers, json=VERIFY)
             assert answer.status_code == 200 and answer.json()["verdict"] == "unknown"
+            with Session(own_engine) as other:  # committed by the time the answer came
+                assert len(service.search(other, kind="sharing.verified")) == answered
     with Session(own_engine) as s:
         logged = [e.document for e in service.search(s, kind="sharing.verified") if e.document]
     assert len(logged) == 3
     assert all(e["department"] == "MZ" and e["details"]["application"] == "救助系统" for e in logged)
+
+
+def test_a_verification_whose_entry_cannot_be_committed_answers_nothing(
+        served: tuple[FastAPI, dict[str, str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    app, headers = served
+
+    def broken(session: Session, events: list[LogEvent]) -> list[int]:
+        raise ConnectionError("the disk is full")
+
+    monkeypatch.setattr(writer_module, "append", broken)
+    with TestClient(app) as client:
+        answer = client.post("/api/sharing/verify/person", headers=headers, json=VERIFY)
+    assert answer.status_code == 503
+    assert answer.json()["error"]["code"] == "log_unavailable" and "verdict" not in answer.text
+
+
+def test_every_request_gives_back_its_database_slot(served: tuple[FastAPI, dict[str, str]]) -> None:
+    """Answered, refused or invalid, a request releases its slot: more requests than there are slots, one after
+    another, are all answered (a slot kept would leave the last ones waiting for ever)."""
+    app, headers = served
+
+    async def calls() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://govlink") as client:
+            statuses = []
+            for n in range(REQUEST_SLOTS + 6):
+                if n % 3 == 0:
+                    call = client.post("/api/sharing/verify/person", json=VERIFY, headers=headers)
+                elif n % 3 == 1:  # an unknown token
+                    call = client.post("/api/sharing/verify/person", json=VERIFY,
+                                       headers={"Authorization": "Bearer glk_no_such"})
+                else:  # no ID number
+                    call = client.post("/api/sharing/verify/person", json={"name": "张三"}, headers=headers)
+                statuses.append((await asyncio.wait_for(call, 10)).status_code)
+            return statuses
+
+    statuses = asyncio.run(calls())
+    assert set(statuses) == {200, 401, 422}

@@ -12,6 +12,10 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from govlink.settings import Settings
 
 POOL_SIZE = 20
+# Web requests that may hold a connection at once: the pool's size and overflow, less a few for the worker and
+# a request's write on the side (``after_transaction``).  Beyond it a request waits for a slot without holding
+# the event loop, so a connection taken on the loop itself never waits for one the loop must first release.
+REQUEST_SLOTS = 2 * POOL_SIZE - 4
 # A connection execution option: its transactions begin holding SQLite's write lock (see begin_writing).
 WRITES = "govlink_writes"
 CACHE_KIB = 64 * 1024  # SQLite's page cache of a connection
@@ -118,6 +122,11 @@ def after_transaction(session: Session, write: Callable[[Session], object]) -> N
 
 
 _SIDE_WRITES = "side_writes"
+
+
+def has_side_writes(session: Session) -> bool:
+    """Whether writes wait for ``session``'s transaction to end (:func:`after_transaction`)."""
+    return bool(session.info.get(_SIDE_WRITES))
 
 
 def _side_writes(ended: Session, transaction: SessionTransaction) -> None:

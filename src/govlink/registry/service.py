@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import String, case, cast, func, or_, select
+from sqlalchemy import String, bindparam, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from govlink.accounts import service as accounts
@@ -281,14 +281,18 @@ def lookup(session: Session, actor: Actor, entity_type: str, key: str) -> Regist
     return entity
 
 
+# Built once, as every verification asks it (see accounts.service._TOKEN_BY_PREFIX).
+_BY_KEY = select(RegistryEntity).where(RegistryEntity.entity_type == bindparam("type"),
+                                       RegistryEntity.key.in_(bindparam("keys", expanding=True)))
+
+
 def find_by_key(session: Session, actor: Actor, entity_type: str, key: str) -> RegistryEntity:
     """:func:`lookup` without the log entry, for a caller that releases none of the entity's data and logs
     its own use of it (a verification naming the entity it answered about)."""
     may_read(actor)
     # The state is checked here, not in SQL: given the choice, SQLite without statistics reads through the
     # index on state (every active entity) rather than the one on type and key (a handful of rows).
-    found = session.scalars(select(RegistryEntity).where(RegistryEntity.entity_type == entity_type,
-                                                         RegistryEntity.key.in_(_standard_keys(key))))
+    found = session.scalars(_BY_KEY, {"type": entity_type, "keys": _standard_keys(key)})
     entity = next((e for e in found if e.state == "active"), None)
     if entity is None:
         raise NotFound(f"no {entity_type} with that key in the registries", field="key")

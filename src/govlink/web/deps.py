@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, TypeVar, cast
@@ -17,10 +18,11 @@ from starlette.concurrency import run_in_threadpool
 from govlink.accounts import service as accounts
 from govlink.accounts.actor import ANONYMOUS, Actor
 from govlink.authz import rule_for
-from govlink.db.engine import begin_writing
+from govlink.db.engine import begin_writing, has_side_writes
 from govlink.kit.errors import Forbidden, NotSignedIn
 from govlink.kit.tokens import new_secret, same
 from govlink.settings import Settings
+from govlink.transparency.writer import collect_entries, settle_entries
 from govlink.web.templating import Templates
 
 SESSION_COOKIE = "govlink_session"
@@ -54,26 +56,44 @@ async def db_session(request: Request) -> AsyncIterator[Session]:
 
     A request that changes something (POST, PUT, PATCH, DELETE) runs in a transaction that holds the write
     lock from its start (:func:`govlink.db.engine.begin_writing`), unless its route is marked
-    :func:`no_write_lock`.  ``async``: making a session touches no database, so a worker thread (a hop every
-    request pays for) is taken only to begin writing and to end a transaction."""
-    session = cast(sessionmaker[Session], request.app.state.sessions)()
-    try:
+    :func:`no_write_lock`.  The transparency-log entries the request made are committed before the answer
+    (:func:`govlink.transparency.writer.settle_entries`), awaited rather than waited for in a thread.
+
+    ``async``: making a session touches no database, and a transaction that only read ends at once, so a
+    worker thread (a hop every request pays for) is taken only to begin writing and to end a transaction that
+    wrote.  A request holds one of the app's database slots (:data:`govlink.db.engine.REQUEST_SLOTS`) while
+    it has a session, so work done on the event loop never waits for a pooled connection."""
+    async with cast(asyncio.Semaphore, request.app.state.request_slots):
+        session = cast(sessionmaker[Session], request.app.state.sessions)()
+        collect_entries(session)
         route = request.scope.get("route")
-        if request.method in UNSAFE_METHODS and not getattr(getattr(route, "endpoint", None), _NO_WRITE_LOCK, False):
-            await run_in_threadpool(begin_writing, session)
-        yield session
-    except Exception:
-        await _finish(session, commit=False)
-        raise
-    else:
-        await _finish(session, commit=True)
+        writes = request.method in UNSAFE_METHODS and not getattr(getattr(route, "endpoint", None), _NO_WRITE_LOCK,
+                                                                  False)
+        try:
+            if writes:
+                await run_in_threadpool(begin_writing, session)
+            yield session
+        except Exception:
+            try:
+                await settle_entries(session)  # a refusal's entry too
+            finally:
+                await _finish(session, commit=False, wrote=writes)
+            raise
+        try:
+            await settle_entries(session)
+        except Exception:
+            await _finish(session, commit=False, wrote=writes)
+            raise
+        await _finish(session, commit=True, wrote=writes)
 
 
-async def _finish(session: Session, *, commit: bool) -> None:
-    if session.in_transaction():
-        await run_in_threadpool(_end, session, commit=commit)
-    else:
+async def _finish(session: Session, *, commit: bool, wrote: bool) -> None:
+    if not session.in_transaction():
         session.close()
+    elif wrote or has_side_writes(session):
+        await run_in_threadpool(_end, session, commit=commit)
+    else:  # a reading transaction's end waits for nothing: no thread for it
+        _end(session, commit=commit)
 
 
 def _end(session: Session, *, commit: bool) -> None:
@@ -94,8 +114,11 @@ AppSettings = Annotated[Settings, Depends(get_settings)]
 AppTemplates = Annotated[Templates, Depends(get_templates)]
 
 
-def current_actor(request: Request, session: DbSession, settings: AppSettings) -> Actor:
-    """The caller: a bearer token wins over a session cookie; otherwise anonymous."""
+async def current_actor(request: Request, session: DbSession, settings: AppSettings) -> Actor:
+    """The caller: a bearer token wins over a session cookie; otherwise anonymous.
+
+    ``async``: one indexed read, done on the event loop (the request holds a database slot), costs less than
+    the hop to a worker thread every request would pay."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         actor = accounts.actor_from_token(session, header[7:].strip())
