@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -91,8 +92,13 @@ def test_without_a_writer_the_entry_joins_the_callers_transaction(session: Sessi
 
 @pytest.fixture
 def served(own_engine: Engine, tmp_path: Path) -> tuple[FastAPI, dict[str, str]]:
+    return serve(own_engine, tmp_path)
+
+
+def serve(engine: Engine, folder: Path, **options: Any) -> tuple[FastAPI, dict[str, str]]:
     """The app on its own database, with a department's analyst and the headers of their API token."""
-    settings = Settings(data_dir=tmp_path, database_url=own_engine.url.render_as_string(hide_password=False))
+    settings = Settings(data_dir=folder, database_url=engine.url.render_as_string(hide_password=False), **options)
+    own_engine = engine
     with Session(own_engine) as s, s.begin():
         register_departments(s)
         accounts.create_user(s, SYSTEM, UserIn(username="analyst.mz", display_name="民政分析员",
@@ -157,3 +163,37 @@ def test_every_request_gives_back_its_database_slot(served: tuple[FastAPI, dict[
 
     statuses = asyncio.run(calls())
     assert set(statuses) == {200, 401, 422}
+
+
+def test_uploads_streaming_in_hold_no_database_slot(own_engine: Engine, tmp_path: Path) -> None:
+    """More uploads than there are slots, their bodies still coming, do not keep a verification waiting."""
+    app, headers = serve(own_engine, tmp_path, max_upload_bytes=1024)  # each upload is refused once in
+    with Session(own_engine) as s, s.begin():
+        accounts.create_user(s, SYSTEM, UserIn(username="steward.mz", display_name="民政数据专员",
+                                                roles=[Role.STEWARD], department_code="MZ"))
+        steward = accounts.create_token(s, SYSTEM, "steward.mz", TokenIn(name="上传", scopes=[Scope.DATA_WRITE],
+                                                                          expires_in_days=1), max_days=30).token
+
+    async def calls() -> tuple[int, list[int]]:
+        finish = asyncio.Event()
+
+        async def slow_body() -> AsyncIterator[bytes]:
+            yield "姓名,公民身份号码\n".encode()
+            await finish.wait()
+            yield "张三,11010519491231002X\n".encode() * 50
+
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://govlink") as client:
+            uploads = [asyncio.create_task(client.post(
+                "/api/departments/MZ/uploads", params={"file_name": f"名单{n}.csv"}, content=slow_body(),
+                headers={"Authorization": f"Bearer {steward}"})) for n in range(REQUEST_SLOTS + 2)]
+            await asyncio.sleep(0.5)  # every upload is in, waiting for the rest of its body
+            assert not any(upload.done() for upload in uploads)
+            answer = await asyncio.wait_for(
+                client.post("/api/sharing/verify/person", json=VERIFY, headers=headers), 10)
+            finish.set()
+            return answer.status_code, [(await upload).status_code for upload in uploads]
+
+    verified, uploaded = asyncio.run(calls())
+    assert verified == 200
+    assert set(uploaded) == {413}

@@ -23,7 +23,7 @@ from govlink.ingest.readers import ReadProblem
 from govlink.kit import tablefiles
 from govlink.kit.errors import InvalidInput, TooLarge
 from govlink.settings import Settings
-from govlink.web.deps import AppSettings, CurrentActor, DbSession, no_write_lock
+from govlink.web.deps import AppSettings, CurrentActor, DbSession, no_write_lock, slot_given_back
 from govlink.web.downloads import attachment
 
 router = APIRouter(tags=["data"])
@@ -125,7 +125,8 @@ async def ingest_request(request: Request, session: Any, actor: Any, settings: S
     overrides = service.parse_map(mapping)
     await run_in_threadpool(session.commit)
     with tempfile.TemporaryDirectory(prefix="govlink-upload-") as folder:
-        path = await receive_file(request, Path(folder), settings)
+        async with slot_given_back(request):
+            path = await receive_file(request, Path(folder), settings)
 
         def ingest() -> service.IngestOutcome:
             begin_writing(session)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Request
@@ -85,6 +86,18 @@ async def db_session(request: Request) -> AsyncIterator[Session]:
             await _finish(session, commit=False, wrote=writes)
             raise
         await _finish(session, commit=True, wrote=writes)
+
+
+@asynccontextmanager
+async def slot_given_back(request: Request) -> AsyncIterator[None]:
+    """Give the request's database slot back for the block, for a request that waits long on its client with no
+    transaction open (an upload streaming in), so that slow clients cannot hold every slot; taken again after."""
+    slots = cast(asyncio.Semaphore, request.app.state.request_slots)
+    slots.release()
+    try:
+        yield
+    finally:
+        await slots.acquire()
 
 
 async def _finish(session: Session, *, commit: bool, wrote: bool) -> None:
