@@ -174,25 +174,30 @@ def test_uploads_streaming_in_hold_no_database_slot(own_engine: Engine, tmp_path
         steward = accounts.create_token(s, SYSTEM, "steward.mz", TokenIn(name="上传", scopes=[Scope.DATA_WRITE],
                                                                           expires_in_days=1), max_days=30).token
 
+    uploads = REQUEST_SLOTS + 2
+
     async def calls() -> tuple[int, list[int]]:
-        finish = asyncio.Event()
+        arrived, all_in, finish = 0, asyncio.Event(), asyncio.Event()
 
         async def slow_body() -> AsyncIterator[bytes]:
+            nonlocal arrived
             yield "姓名,公民身份号码\n".encode()
+            arrived += 1  # the app has taken the first chunk and asks for more
+            if arrived == uploads:
+                all_in.set()
             await finish.wait()
             yield "张三,11010519491231002X\n".encode() * 50
 
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://govlink") as client:
-            uploads = [asyncio.create_task(client.post(
+            pending = [asyncio.create_task(client.post(
                 "/api/departments/MZ/uploads", params={"file_name": f"名单{n}.csv"}, content=slow_body(),
-                headers={"Authorization": f"Bearer {steward}"})) for n in range(REQUEST_SLOTS + 2)]
-            await asyncio.sleep(0.5)  # every upload is in, waiting for the rest of its body
-            assert not any(upload.done() for upload in uploads)
+                headers={"Authorization": f"Bearer {steward}"})) for n in range(uploads)]
+            await asyncio.wait_for(all_in.wait(), 10)  # every upload is in, waiting for the rest of its body
             answer = await asyncio.wait_for(
                 client.post("/api/sharing/verify/person", json=VERIFY, headers=headers), 10)
             finish.set()
-            return answer.status_code, [(await upload).status_code for upload in uploads]
+            return answer.status_code, [(await upload).status_code for upload in pending]
 
     verified, uploaded = asyncio.run(calls())
     assert verified == 200
