@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
+from sqlalchemy import event as sqlalchemy_events
 from sqlalchemy.orm import Session
 
 from govlink.accounts import service as accounts
@@ -202,3 +203,41 @@ def test_uploads_streaming_in_hold_no_database_slot(own_engine: Engine, tmp_path
     verified, uploaded = asyncio.run(calls())
     assert verified == 200
     assert set(uploaded) == {413}
+
+
+def test_a_transaction_that_wrote_ends_off_the_event_loop(own_engine: Engine, tmp_path: Path) -> None:
+    """An upload's commit (a whole version written) may wait on the disk: it ends in a worker thread, while a
+    verification's reading transaction ends on the loop itself."""
+    app, headers = serve(own_engine, tmp_path)
+    with Session(own_engine) as s, s.begin():
+        accounts.create_user(s, SYSTEM, UserIn(username="steward.mz", display_name="民政数据专员",
+                                                roles=[Role.STEWARD], department_code="MZ"))
+        steward = accounts.create_token(s, SYSTEM, "steward.mz", TokenIn(name="上传", scopes=[Scope.DATA_WRITE],
+                                                                          expires_in_days=1), max_days=30).token
+    on_loop: list[bool] = []  # for each transaction committed: whether it ended on the event loop's thread
+
+    async def calls() -> tuple[int, int, int]:
+        loop_thread = threading.current_thread()
+
+        def committed(session: Session) -> None:
+            on_loop.append(threading.current_thread() is loop_thread)
+
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://govlink") as client:
+            sqlalchemy_events.listen(Session, "after_commit", committed)
+            try:
+                uploaded = await client.post("/api/departments/MZ/uploads", params={"file_name": "名单.csv"},
+                                             content="姓名,公民身份号码\n张三,11010519491231002X\n".encode(),
+                                             headers={"Authorization": f"Bearer {steward}"})
+                upload_commits = len(on_loop)
+                # The token's first use is recorded beside the first call (a write); the second call only reads.
+                for _ in range(2):
+                    verified = await client.post("/api/sharing/verify/person", json=VERIFY, headers=headers)
+            finally:
+                sqlalchemy_events.remove(Session, "after_commit", committed)
+            return uploaded.status_code, verified.status_code, upload_commits
+
+    uploaded, verified, upload_commits = asyncio.run(calls())
+    assert (uploaded, verified) == (200, 200)
+    assert upload_commits and not on_loop[upload_commits - 1]  # the upload's version, committed in a thread
+    assert len(on_loop) > upload_commits and on_loop[-1]  # the last verification's transaction, on the loop

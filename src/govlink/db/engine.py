@@ -81,9 +81,19 @@ def begin_writing(session: Session) -> None:
     another writer (the log writer, the worker) committed: its snapshot is stale.  Begun with the lock, the
     transaction waits its turn instead.  PostgreSQL needs nothing: its writers do not refuse each other so.
     Called when ``session`` is already in a transaction, it does nothing (that transaction goes on as it is)."""
+    session.info[_BEGAN_WRITING] = True
     if session.in_transaction() or session.get_bind().dialect.name != "sqlite":
         return
     session.connection(execution_options={WRITES: True})
+
+
+_BEGAN_WRITING = "began_writing"
+
+
+def began_writing(session: Session) -> bool:
+    """Whether :func:`begin_writing` was called for ``session`` (on any database): its work writes, so ending its
+    transaction may wait (for a disk to sync, a checkpoint)."""
+    return bool(session.info.get(_BEGAN_WRITING))
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from govlink.accounts import service as accounts
 from govlink.accounts.actor import ANONYMOUS, Actor
 from govlink.authz import rule_for
-from govlink.db.engine import begin_writing, has_side_writes
+from govlink.db.engine import began_writing, begin_writing, has_side_writes
 from govlink.kit.errors import Forbidden, NotSignedIn
 from govlink.kit.tokens import new_secret, same
 from govlink.settings import Settings
@@ -47,6 +47,16 @@ async def get_templates(request: Request) -> Templates:
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 Result = TypeVar("Result")
 
+_NO_WRITE_LOCK = "_govlink_no_write_lock"
+
+
+def no_write_lock(endpoint: Endpoint) -> Endpoint:
+    """Mark a POST or PUT route whose transaction must not begin with the write lock: one that only reads (a
+    query sent in a body), or one that receives a file first and takes the lock itself once the file is in."""
+    setattr(endpoint, _NO_WRITE_LOCK, True)
+    return endpoint
+
+
 # Threads for a request's work that shapes rows in Python (a page of rows read, masked and logged): more of them
 # than a couple per core only take the GIL from one another.  Measured on 2 cores, 16 clients asking for a masked
 # 100-row page: 15.5 ms of CPU an answer in 4 threads, 18.9 ms in the 40 of the shared pool.
@@ -60,14 +70,6 @@ async def in_row_threads(request: Request, work: Callable[[], Result]) -> Result
     if limiter is None:  # made on the event loop, which anyio's limiter needs
         limiter = request.app.state.row_threads = anyio.CapacityLimiter(ROW_THREADS)
     return await anyio.to_thread.run_sync(work, limiter=limiter)
-_NO_WRITE_LOCK = "_govlink_no_write_lock"
-
-
-def no_write_lock(endpoint: Endpoint) -> Endpoint:
-    """Mark a POST or PUT route whose transaction must not begin with the write lock: one that only reads (a
-    query sent in a body), or one that receives a file first and takes the lock itself once the file is in."""
-    setattr(endpoint, _NO_WRITE_LOCK, True)
-    return endpoint
 
 
 async def db_session(request: Request) -> AsyncIterator[Session]:
@@ -80,8 +82,9 @@ async def db_session(request: Request) -> AsyncIterator[Session]:
 
     ``async``: making a session touches no database, and a transaction that only read ends at once, so a
     worker thread (a hop every request pays for) is taken only to begin writing and to end a transaction that
-    wrote.  A request holds one of the app's database slots (:data:`govlink.db.engine.REQUEST_SLOTS`) while
-    it has a session, so work done on the event loop never waits for a pooled connection."""
+    began writing (the request's own, or an upload's once its file is in).  A request holds one of the app's
+    database slots (:data:`govlink.db.engine.REQUEST_SLOTS`) while it has a session, so work done on the event
+    loop never waits for a pooled connection."""
     async with cast(asyncio.Semaphore, request.app.state.request_slots):
         session = cast(sessionmaker[Session], request.app.state.sessions)()
         collect_entries(session)
@@ -96,14 +99,14 @@ async def db_session(request: Request) -> AsyncIterator[Session]:
             try:
                 await settle_entries(session)  # a refusal's entry too
             finally:
-                await _finish(session, commit=False, wrote=writes)
+                await _finish(session, commit=False)
             raise
         try:
             await settle_entries(session)
         except Exception:
-            await _finish(session, commit=False, wrote=writes)
+            await _finish(session, commit=False)
             raise
-        await _finish(session, commit=True, wrote=writes)
+        await _finish(session, commit=True)
 
 
 @asynccontextmanager
@@ -118,10 +121,10 @@ async def slot_given_back(request: Request) -> AsyncIterator[None]:
         await slots.acquire()
 
 
-async def _finish(session: Session, *, commit: bool, wrote: bool) -> None:
+async def _finish(session: Session, *, commit: bool) -> None:
     if not session.in_transaction():
         session.close()
-    elif wrote or has_side_writes(session):
+    elif began_writing(session) or has_side_writes(session):
         await run_in_threadpool(_end, session, commit=commit)
     else:  # a reading transaction's end waits for nothing: no thread for it
         _end(session, commit=commit)
