@@ -94,15 +94,10 @@ async def db_session(request: Request) -> AsyncIterator[Session]:
         try:
             if writes:
                 await run_in_threadpool(begin_writing, session)
-            yield session
-        except Exception:
             try:
-                await settle_entries(session)  # a refusal's entry too
+                yield session
             finally:
-                await _finish(session, commit=False)
-            raise
-        try:
-            await settle_entries(session)
+                await settle_entries(session)  # a refusal's entry too: committed before any answer
         except Exception:
             await _finish(session, commit=False)
             raise
